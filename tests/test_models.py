@@ -1,0 +1,84 @@
+"""The Gaussian VAE: it trains, it reports a true ELBO, and it refuses bad input clearly."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from vaecore import data, losses, models
+
+
+def small_vae(**kwargs):
+    return models.GaussianVAE(models.dense_encoder(4, (32,)), models.dense_decoder(4, (32,)), **kwargs)
+
+
+@pytest.mark.parametrize("latent_dim", [0, -3, 2.5])
+def test_latent_size_below_one_is_refused(latent_dim):
+    with pytest.raises(ValueError, match="latent_dim must be a positive integer"):
+        models.dense_encoder(latent_dim)
+    with pytest.raises(ValueError, match="latent_dim must be a positive integer"):
+        models.dense_decoder(latent_dim)
+
+
+@pytest.mark.parametrize("option", [{"binarization": "threshold"}, {"kl_estimator": "sampled"}])
+def test_unknown_options_are_refused(option):
+    with pytest.raises(ValueError, match="must be one of"):
+        small_vae(**option)
+
+
+def test_training_raises_the_elbo(intensities):
+    keras.utils.set_random_seed(0)
+    images = np.repeat(intensities[:4], 64, axis=0)
+    test = data.binarize_fixed(images, seed=0)
+    vae = small_vae(binarization="dynamic")
+    vae.compile(optimizer=keras.optimizers.Adam(3e-3))
+    before = models.evaluate_elbo(vae, test)["elbo"]
+    history = vae.fit(data.train_dataset(images, 64), epochs=15, verbose=0)
+    after = models.evaluate_elbo(vae, test)["elbo"]
+    assert after > before + 20
+    assert history.history["elbo"][-1] > history.history["elbo"][0]
+
+
+def test_evaluation_reports_the_elbo_with_its_closed_form_kl(intensities):
+    keras.utils.set_random_seed(0)
+    vae = small_vae()
+    vae.compile(optimizer="adam")
+    binary = data.binarize_fixed(intensities, seed=1)
+    result = models.evaluate_elbo(vae, binary, batch_size=16)
+    mean, logvar = vae.encoder(binary)
+    expected_kl = float(tf.reduce_mean(losses.kl_to_standard_normal(mean, logvar)))
+    np.testing.assert_allclose(result["kl"], expected_kl, rtol=1e-5)
+    np.testing.assert_allclose(result["elbo"], result["reconstruction"] - result["kl"], rtol=1e-5)
+    # An untrained decoder outputs logits near 0: about log(1/2) per pixel.
+    np.testing.assert_allclose(result["reconstruction"], 784 * np.log(0.5), rtol=0.1)
+
+
+def test_images_of_the_wrong_shape_are_refused():
+    vae = small_vae()
+    vae.compile(optimizer="adam")
+    flat = tf.data.Dataset.from_tensor_slices(np.zeros((8, 784), np.float32)).batch(4)
+    with pytest.raises(ValueError, match=r"the model expects \(batch, 28, 28, 1\)"):
+        vae.fit(flat, epochs=1, verbose=0)
+
+
+def test_raw_uint8_pixels_are_refused():
+    vae = small_vae()
+    vae.compile(optimizer="adam")
+    raw = tf.data.Dataset.from_tensor_slices(np.full((8, 28, 28, 1), 255, np.uint8)).batch(4)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="divide uint8 pixels by 255"):
+        vae.fit(raw, epochs=1, verbose=0)
+
+
+def test_evaluation_on_grey_images_is_refused(intensities):
+    vae = small_vae()
+    vae.compile(optimizer="adam")
+    with pytest.raises(tf.errors.InvalidArgumentError, match="evaluation images must be binary"):
+        models.evaluate_elbo(vae, intensities)
+
+
+def test_pictures_are_probabilities_of_the_right_shape(intensities):
+    vae = small_vae()
+    for images in (vae.reconstruct(intensities[:3]), vae.sample_prior(5)):
+        assert images.shape[1:] == (28, 28, 1)
+        assert images.min() >= 0.0 and images.max() <= 1.0
+    np.testing.assert_array_equal(vae.sample_prior(2, seed=1), vae.sample_prior(2, seed=1))

@@ -1,0 +1,205 @@
+"""MNIST: find it, verify it, binarize it, and feed it to ``model.fit``.
+
+The file is looked for, in order, at an explicit ``path``, at the path in the
+``VAECORE_DATA`` environment variable, and finally through Keras' own download
+(``keras.datasets.mnist.load_data``). Whatever the source, the arrays are checked
+against the published facts of MNIST before anything trains on them.
+
+Three binarizations, because a Bernoulli likelihood needs binary pixels:
+
+- ``binarize_dynamic``: a fresh Bernoulli draw every time an image is used (training);
+- ``binarize_fixed``:   one seeded draw, frozen, so test ELBOs are comparable;
+- ``binarize_static``:  the 0.5 threshold used by the source articles.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+ENV_VARIABLE = "VAECORE_DATA"
+IMAGE_SHAPE = (28, 28, 1)
+_KEYS = ("x_train", "y_train", "x_test", "y_test")
+_SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28, 28), "y_test": (10000,)}
+_LABEL_COUNTS = {
+    "train": [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949],
+    "test": [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009],
+}
+_PIXEL_MEAN = {"train": 0.1307, "test": 0.1325}
+
+
+class MNISTNotFoundError(FileNotFoundError):
+    """MNIST is neither at a named path nor downloadable."""
+
+
+class MNISTCorruptError(ValueError):
+    """A file was found but does not hold MNIST as expected."""
+
+
+@dataclasses.dataclass(frozen=True)
+class MNIST:
+    """The four MNIST arrays (uint8 images, labels) and where they came from."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str
+
+    def subset(self, train_size: int | None, test_size: int | None) -> "MNIST":
+        """The first ``train_size``/``test_size`` images (``None`` keeps a split whole)."""
+        return dataclasses.replace(
+            self,
+            x_train=self.x_train[:train_size],
+            y_train=self.y_train[:train_size],
+            x_test=self.x_test[:test_size],
+            y_test=self.y_test[:test_size],
+        )
+
+    def describe(self) -> str:
+        return f"MNIST from {self.source}: {len(self.x_train):,} train / {len(self.x_test):,} test images"
+
+
+def load_mnist(path: str | os.PathLike | None = None, *, download: bool = True) -> MNIST:
+    """Load and verify MNIST from ``path``, then ``$VAECORE_DATA``, then Keras' download."""
+    tried = []
+    for origin, candidate in (("argument", path), ("$" + ENV_VARIABLE, os.environ.get(ENV_VARIABLE))):
+        if not candidate:
+            continue
+        candidate = Path(candidate).expanduser()
+        if not candidate.is_file():
+            raise MNISTNotFoundError(
+                f"MNIST was looked for at {candidate} (from the {origin}) but there is no such file. "
+                f"Point {ENV_VARIABLE} (or the path argument) at an existing mnist.npz "
+                f"with arrays {', '.join(_KEYS)}."
+            )
+        return _verified(_read_npz(candidate), source=str(candidate))
+    tried.append(f"${ENV_VARIABLE} (not set)")
+    if download:
+        try:
+            import keras
+
+            (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        except Exception as error:  # the download fails in many ways: DNS, proxy, HTTP, hash
+            tried.append(f"keras.datasets.mnist.load_data() ({type(error).__name__}: {error})")
+        else:
+            arrays = dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+            return _verified(arrays, source="keras.datasets.mnist")
+    else:
+        tried.append("keras download (disabled by download=False)")
+    raise MNISTNotFoundError(
+        "MNIST could not be found. Looked at: " + "; ".join(tried) + ". "
+        f"Provide the file with `export {ENV_VARIABLE}=/path/to/mnist.npz` (arrays {', '.join(_KEYS)}, "
+        "the layout of Keras' mnist.npz), pass load_mnist(path=...), or connect to the internet "
+        "so that Keras can download it."
+    )
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = [key for key in _KEYS if key not in archive.files]
+            if missing:
+                raise MNISTCorruptError(
+                    f"{path} is an .npz file but lacks the arrays {missing} "
+                    f"(it has {archive.files}); expected {', '.join(_KEYS)}."
+                )
+            return {key: archive[key] for key in _KEYS}
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        if isinstance(error, MNISTCorruptError):
+            raise
+        raise MNISTCorruptError(
+            f"{path} could not be read as an .npz archive ({type(error).__name__}: {error}). "
+            "The file is damaged or of another format; download mnist.npz again."
+        ) from error
+
+
+def _verified(arrays: dict[str, np.ndarray], source: str) -> MNIST:
+    verify_mnist(arrays, source)
+    return MNIST(**arrays, source=source)
+
+
+def verify_mnist(arrays: dict[str, np.ndarray], source: str = "the arrays") -> None:
+    """Check shapes, dtypes, label counts and pixel means against MNIST's known values."""
+    problems = []
+    for key in _KEYS:
+        array = arrays[key]
+        if array.shape != _SHAPES[key] or array.dtype != np.uint8:
+            problems.append(f"{key} is {array.dtype}{list(array.shape)}, expected uint8{list(_SHAPES[key])}")
+    if not problems:
+        for split in ("train", "test"):
+            counts = np.bincount(arrays[f"y_{split}"], minlength=10).tolist()
+            if counts != _LABEL_COUNTS[split]:
+                problems.append(f"{split} label counts are {counts}, expected {_LABEL_COUNTS[split]}")
+            mean = float(arrays[f"x_{split}"].mean()) / 255.0
+            if abs(mean - _PIXEL_MEAN[split]) > 5e-4:
+                problems.append(f"{split} mean pixel is {mean:.4f}, expected {_PIXEL_MEAN[split]}")
+    if problems:
+        raise MNISTCorruptError(
+            f"{source} does not hold the full MNIST: " + "; ".join(problems) + ". Replace it with a good copy."
+        )
+
+
+def check_images(images, name: str = "images") -> None:
+    """Raise a clear error unless ``images`` is a batch of 28x28x1 intensities in [0, 1]."""
+    shape = tuple(np.shape(images))
+    if shape[1:] != IMAGE_SHAPE:
+        raise ValueError(
+            f"{name} have shape {shape}, expected (batch, 28, 28, 1); "
+            "use vaecore.data.to_unit_interval to turn (batch, 28, 28) uint8 MNIST into that layout."
+        )
+    low, high = float(np.min(images)), float(np.max(images))
+    if low < 0.0 or high > 1.0:
+        raise ValueError(
+            f"{name} have values in [{low:g}, {high:g}], expected intensities in [0, 1]; "
+            "divide uint8 pixels by 255 (vaecore.data.to_unit_interval)."
+        )
+
+
+def to_unit_interval(images: np.ndarray) -> np.ndarray:
+    """uint8 images of shape (n, 28, 28) as float32 intensities in [0, 1], shape (n, 28, 28, 1)."""
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.shape[1:] != IMAGE_SHAPE[:2]:
+        raise ValueError(f"expected uint8 images of shape (n, 28, 28), got {images.dtype}{list(images.shape)}")
+    return (images.astype(np.float32) / 255.0)[..., None]
+
+
+def binarize_static(images: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """The source articles' protocol: a pixel is 1 where its intensity exceeds ``threshold``."""
+    check_images(images)
+    return (images > threshold).astype(np.float32)
+
+
+def binarize_fixed(images: np.ndarray, seed: int = 0) -> np.ndarray:
+    """One Bernoulli draw per pixel from a seeded generator: the frozen evaluation set."""
+    check_images(images)
+    uniform = np.random.default_rng(seed).random(images.shape, dtype=np.float32)
+    return (uniform < images).astype(np.float32)
+
+
+def binarize_dynamic(images: tf.Tensor) -> tf.Tensor:
+    """A fresh Bernoulli draw per pixel, on the device; called inside every training step."""
+    return tf.cast(tf.random.uniform(tf.shape(images), dtype=images.dtype) < images, images.dtype)
+
+
+def train_dataset(images: np.ndarray, batch_size: int = 128, seed: int = 0) -> tf.data.Dataset:
+    """Shuffled batches of intensities, reshuffled every epoch; the array is copied in once."""
+    check_images(images)
+    return (
+        tf.data.Dataset.from_tensor_slices(images)
+        .cache()
+        .shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def eval_dataset(images: np.ndarray, batch_size: int = 1000) -> tf.data.Dataset:
+    """Batches of a (binarized) evaluation set in a fixed order."""
+    check_images(images)
+    return tf.data.Dataset.from_tensor_slices(images).cache().batch(batch_size).prefetch(tf.data.AUTOTUNE)

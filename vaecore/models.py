@@ -1,0 +1,157 @@
+"""Encoders, decoders and VAEs as small ``keras.Model`` subclasses.
+
+A VAE here owns its ``train_step`` and ``test_step`` (as in keras-io's
+``vae.py``), so chapters train with ``model.fit`` and get a progress bar,
+a history and callbacks for free. The tracked metrics are per-image averages
+in nats: ``elbo``, its ``reconstruction`` term E_q[log p(x|z)] and its ``kl``
+term; training minimizes -elbo.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from vaecore import data, latents, losses
+
+_KL_ESTIMATORS = ("analytic", "monte_carlo")
+_BINARIZATIONS = ("dynamic", "static", "none")
+
+
+def _check_latent_dim(latent_dim: int) -> None:
+    if not isinstance(latent_dim, int) or latent_dim < 1:
+        raise ValueError(f"latent_dim must be a positive integer, got {latent_dim!r}")
+
+
+def dense_encoder(latent_dim: int, hidden: tuple[int, ...] = (64,), name: str = "encoder") -> keras.Model:
+    """MLP from a 28x28x1 image to the mean and log-variance of q(z|x), each from its own head."""
+    _check_latent_dim(latent_dim)
+    images = keras.Input(shape=data.IMAGE_SHAPE, name="images")
+    h = keras.layers.Flatten()(images)
+    for units in hidden:
+        h = keras.layers.Dense(units, activation="relu")(h)
+    mean = keras.layers.Dense(latent_dim, name="mean")(h)
+    logvar = keras.layers.Dense(latent_dim, name="logvar")(h)
+    return keras.Model(images, [mean, logvar], name=name)
+
+
+def dense_decoder(latent_dim: int, hidden: tuple[int, ...] = (64,), name: str = "decoder") -> keras.Model:
+    """MLP from a latent code to the 28x28x1 Bernoulli logits of p(x|z)."""
+    _check_latent_dim(latent_dim)
+    z = keras.Input(shape=(latent_dim,), name="z")
+    h = z
+    for units in hidden:
+        h = keras.layers.Dense(units, activation="relu")(h)
+    logits = keras.layers.Dense(28 * 28)(h)
+    return keras.Model(z, keras.layers.Reshape(data.IMAGE_SHAPE)(logits), name=name)
+
+
+class GaussianVAE(keras.Model):
+    """A VAE with a diagonal-Gaussian q(z|x), a N(0, I) prior and a Bernoulli decoder.
+
+    ``binarization`` says how training images (intensities in [0, 1]) become
+    binary inside each step: ``"dynamic"`` (a fresh draw each time), ``"static"``
+    (the 0.5 threshold) or ``"none"`` (already binary). ``kl_estimator`` picks the
+    closed-form KL or the one-sample Monte Carlo estimate for training; evaluation
+    (``test_step``) always uses the closed form and expects binary images.
+    """
+
+    def __init__(self, encoder, decoder, *, binarization="dynamic", kl_estimator="analytic", **kwargs):
+        super().__init__(**kwargs)
+        if binarization not in _BINARIZATIONS:
+            raise ValueError(f"binarization must be one of {_BINARIZATIONS}, got {binarization!r}")
+        if kl_estimator not in _KL_ESTIMATORS:
+            raise ValueError(f"kl_estimator must be one of {_KL_ESTIMATORS}, got {kl_estimator!r}")
+        self.encoder = encoder
+        self.decoder = decoder
+        self.binarization = binarization
+        self.kl_estimator = kl_estimator
+        self.latent_dim = decoder.input_shape[-1]
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("elbo", "reconstruction", "kl")}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def call(self, images, training=False):
+        """Bernoulli logits of a reconstruction through one sampled z."""
+        mean, logvar = self.encoder(images, training=training)
+        return self.decoder(latents.reparameterize(mean, logvar), training=training)
+
+    def elbo_terms(self, x, kl_estimator: str = "analytic") -> losses.ElboTerms:
+        """Per-image single-sample ELBO of binary images ``x``."""
+        mean, logvar = self.encoder(x)
+        z = latents.reparameterize(mean, logvar)
+        reconstruction = losses.bernoulli_log_likelihood(x, self.decoder(z))
+        if kl_estimator == "analytic":
+            kl = losses.kl_to_standard_normal(mean, logvar)
+        else:
+            kl = losses.kl_monte_carlo(z, mean, logvar)
+        return losses.elbo_terms(reconstruction, kl)
+
+    def train_step(self, batch):
+        x = self._binarized(_checked_images(batch, self.encoder.input_shape[1:]))
+        with tf.GradientTape() as tape:
+            terms = self.elbo_terms(x, self.kl_estimator)
+            loss = -tf.reduce_mean(terms.elbo)
+        gradients = tape.gradient(loss, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
+        return self._track(terms)
+
+    def test_step(self, batch):
+        x = _checked_images(batch, self.encoder.input_shape[1:], binary=True)
+        terms = self.elbo_terms(x, "analytic")
+        return self._track(terms)
+
+    def _binarized(self, x):
+        if self.binarization == "dynamic":
+            return data.binarize_dynamic(x)
+        if self.binarization == "static":
+            return tf.cast(x > 0.5, x.dtype)
+        return x
+
+    def _track(self, terms):
+        for name, tracker in self.trackers.items():
+            tracker.update_state(getattr(terms, name))
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def reconstruct(self, images):
+        """Bernoulli means of p(x|z) at the encoder's mean: the usual picture of a reconstruction."""
+        mean, _ = self.encoder(images)
+        return tf.sigmoid(self.decoder(mean)).numpy()
+
+    def sample_prior(self, n: int, seed: int = 0):
+        """Bernoulli means of p(x|z) for ``n`` codes z drawn from the N(0, I) prior."""
+        z = tf.random.stateless_normal((n, self.latent_dim), seed=(seed, 0))
+        return tf.sigmoid(self.decoder(z)).numpy()
+
+
+def _checked_images(batch, expected_shape, binary: bool = False) -> tf.Tensor:
+    """The images of a batch as float32, with shape and range checked (inside the graph)."""
+    x = batch[0] if isinstance(batch, (tuple, list)) else batch
+    if tuple(x.shape[1:]) != tuple(expected_shape):
+        raise ValueError(
+            f"images have shape {tuple(x.shape)}, the model expects (batch, {', '.join(map(str, expected_shape))}); "
+            "use vaecore.data.to_unit_interval to turn (batch, 28, 28) uint8 MNIST into that layout."
+        )
+    x = tf.cast(x, tf.float32)
+    tf.debugging.assert_greater_equal(
+        tf.reduce_min(x), 0.0, message="pixel values must lie in [0, 1]; divide uint8 pixels by 255"
+    )
+    tf.debugging.assert_less_equal(
+        tf.reduce_max(x), 1.0, message="pixel values must lie in [0, 1]; divide uint8 pixels by 255"
+    )
+    if binary:
+        tf.debugging.assert_equal(
+            tf.reduce_max(x * (1.0 - x)),
+            0.0,
+            message="evaluation images must be binary (0 or 1): binarize them with "
+            "vaecore.data.binarize_fixed or binarize_static first",
+        )
+    return x
+
+
+def evaluate_elbo(model: keras.Model, images, batch_size: int = 1000) -> dict[str, float]:
+    """Mean test ELBO, reconstruction and KL (nats per image) over binary ``images``."""
+    results = model.evaluate(data.eval_dataset(images, batch_size), verbose=0, return_dict=True)
+    return {name: float(results[name]) for name in ("elbo", "reconstruction", "kl")}

@@ -1,0 +1,64 @@
+"""Figures the chapters share: image grids, reconstructions and training curves."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def image_grid(images, ncols: int = 8, title: str | None = None, scale: float = 1.0):
+    """Show a batch of (n, 28, 28[, 1]) images in a grid without axes."""
+    images = np.asarray(images)
+    nrows = int(np.ceil(len(images) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(scale * ncols, scale * nrows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image in zip(axes.flat, images):
+        ax.imshow(image.reshape(image.shape[0], image.shape[1]), cmap="gray", vmin=0.0, vmax=1.0)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def reconstructions(originals, rows: dict[str, np.ndarray], scale: float = 1.0):
+    """Originals on top, then one row per named set of reconstructions of the same images."""
+    rows = {"input": np.asarray(originals), **{name: np.asarray(r) for name, r in rows.items()}}
+    ncols = len(rows["input"])
+    fig, axes = plt.subplots(len(rows), ncols, figsize=(scale * ncols, scale * len(rows) + 0.3), squeeze=False)
+    for axes_row, (name, images) in zip(axes, rows.items()):
+        for ax, image in zip(axes_row, images):
+            ax.imshow(image.reshape(image.shape[0], image.shape[1]), cmap="gray", vmin=0.0, vmax=1.0)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes_row[0].set_ylabel(name, rotation=0, ha="right", va="center")
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(histories: dict[str, dict[str, list[float]]], metric: str = "elbo"):
+    """One line per run: training ``metric`` per epoch, and ``val_<metric>`` dashed if present."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for name, history in histories.items():
+        epochs = np.arange(1, len(history[metric]) + 1)
+        (line,) = ax.plot(epochs, history[metric], label=f"{name} (train)")
+        if f"val_{metric}" in history:
+            ax.plot(epochs, history[f"val_{metric}"], "--", color=line.get_color(), label=f"{name} (test)")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"{metric} (nats per image)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def results_table(rows: list[dict]):
+    """A list of same-keyed dicts as a Markdown table (rendered by Jupyter and by the book)."""
+    from IPython.display import Markdown
+
+    if not rows:
+        raise ValueError("results_table needs at least one row")
+    columns = list(rows[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(row[column]) for column in columns) + " |" for row in rows]
+    return Markdown("\n".join(lines))
