@@ -82,3 +82,74 @@ def test_pictures_are_probabilities_of_the_right_shape(intensities):
         assert images.shape[1:] == (28, 28, 1)
         assert images.min() >= 0.0 and images.max() <= 1.0
     np.testing.assert_array_equal(vae.sample_prior(2, seed=1), vae.sample_prior(2, seed=1))
+
+
+def categorical_vae(estimator, **kwargs):
+    return models.CategoricalVAE(models.dense_logits_encoder(3, 4, (32,)), models.dense_decoder(12, (32,)),
+                                 estimator=estimator, **kwargs)
+
+
+def test_categorical_builders_refuse_bad_sizes():
+    with pytest.raises(ValueError, match="num_classes must be an integer of at least 2"):
+        models.dense_logits_encoder(3, 1)
+    with pytest.raises(ValueError, match="latent_dim must be a positive integer"):
+        models.dense_logits_encoder(0, 10)
+    with pytest.raises(ValueError, match="estimator must be one of"):
+        categorical_vae("magic")
+    with pytest.raises(ValueError, match="temperature must be positive"):
+        categorical_vae("gumbel_softmax", temperature=0.0)
+
+
+def test_categorical_evaluation_uses_the_closed_form_kl_to_the_uniform_prior(intensities):
+    vae = categorical_vae("reinforce")
+    vae.compile(optimizer="adam")
+    binary = data.binarize_fixed(intensities, seed=2)
+    result = models.evaluate_elbo(vae, binary, batch_size=16)
+    expected_kl = float(tf.reduce_mean(losses.kl_categorical_to_uniform(vae.encoder(binary))))
+    np.testing.assert_allclose(result["kl"], expected_kl, rtol=1e-5)
+    assert 0.0 <= result["kl"] <= 3 * np.log(4.0)
+
+
+def encoder_gradients(vae, images):
+    """Gradients of the training loss for the encoder's weights after one train step's computation."""
+    vae.compile(optimizer=keras.optimizers.SGD(0.0))
+    x = data.binarize_fixed(images, seed=0)
+    with tf.GradientTape() as tape:
+        logits = vae.encoder(x)
+        z = vae._training_sample(logits)
+        reconstruction = losses.bernoulli_log_likelihood(x, vae.decode(z))
+    return tape.gradient(reconstruction, vae.encoder.trainable_weights)
+
+
+@pytest.mark.parametrize("estimator, reaches_encoder", [
+    ("none", False), ("reinforce", False), ("gumbel_softmax", True), ("straight_through", True)])
+def test_which_samples_let_the_reconstruction_gradient_reach_the_encoder(intensities, estimator, reaches_encoder):
+    # REINFORCE reaches the encoder through its surrogate term, not through the sample itself.
+    gradients = encoder_gradients(categorical_vae(estimator), intensities)
+    assert all((g is not None) == reaches_encoder for g in gradients)
+
+
+@pytest.mark.parametrize("estimator", ["reinforce", "gumbel_softmax", "straight_through"])
+def test_categorical_training_raises_the_elbo(intensities, estimator):
+    keras.utils.set_random_seed(0)
+    images = np.repeat(intensities[:4], 64, axis=0)
+    test = data.binarize_fixed(images, seed=0)
+    vae = categorical_vae(estimator)
+    vae.compile(optimizer=keras.optimizers.Adam(3e-3))
+    before = models.evaluate_elbo(vae, test)["elbo"]
+    vae.fit(data.train_dataset(images, 64), epochs=10, verbose=0)
+    assert models.evaluate_elbo(vae, test)["elbo"] > before + 20
+
+
+def test_reinforce_baseline_tracks_the_reconstruction(intensities):
+    keras.utils.set_random_seed(0)
+    vae = categorical_vae("reinforce", baseline_decay=0.5)
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+    history = vae.fit(data.train_dataset(intensities, 16), epochs=20, verbose=0)
+    np.testing.assert_allclose(float(vae.baseline), history.history["reconstruction"][-1], rtol=0.1)
+
+
+def test_categorical_pictures(intensities):
+    vae = categorical_vae("straight_through")
+    assert vae.reconstruct(intensities[:2]).shape == (2, 28, 28, 1)
+    assert vae.sample_prior(3).shape == (3, 28, 28, 1)

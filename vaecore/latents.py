@@ -20,3 +20,99 @@ def reparameterize(mean: tf.Tensor, logvar: tf.Tensor) -> tf.Tensor:
     """
     eps = tf.random.normal(tf.shape(mean), dtype=mean.dtype)
     return mean + tf.exp(0.5 * logvar) * eps
+
+
+# --- Discrete latents -------------------------------------------------------------------------------
+#
+# Gumbel-Max (Gumbel, 1954; Maddison et al., 2014): if g_i are independent standard Gumbel variables,
+# argmax_i (logits_i + g_i) is distributed as softmax(logits). Adding the same constant to every logit
+# changes nothing, so ``logits`` may be raw network outputs or log-probabilities alike.
+
+
+def gumbel_from_uniform(u: tf.Tensor) -> tf.Tensor:
+    """Standard Gumbel variables -log(-log u) from uniforms, safe at u = 0 and u = 1.
+
+    ``u`` is clipped into [tiny, 1 - eps]: at exactly 0 the transform gives -inf and at
+    exactly 1 it gives +inf, which would turn a softmax into NaN.
+    """
+    u = tf.convert_to_tensor(u)
+    info = tf.experimental.numpy.finfo(u.dtype.as_numpy_dtype)
+    u = tf.clip_by_value(u, float(info.tiny), 1.0 - float(info.eps))
+    return -tf.math.log(-tf.math.log(u))
+
+
+def sample_gumbel(shape, seed=None, dtype=tf.float32) -> tf.Tensor:
+    """Standard Gumbel noise of ``shape``; ``seed`` (a pair of ints) makes it reproducible."""
+    if seed is None:
+        u = tf.random.uniform(shape, dtype=dtype)
+    else:
+        u = tf.random.stateless_uniform(shape, seed=seed, dtype=dtype)
+    return gumbel_from_uniform(u)
+
+
+def gumbel_max_sample(logits: tf.Tensor, num_samples: int | None = None, seed=None) -> tf.Tensor:
+    """Category indices drawn from softmax(logits) by the Gumbel-Max trick, all at once.
+
+    With ``num_samples``, ``logits`` of shape (K,) give an int tensor of ``num_samples``
+    draws; otherwise one draw per row of ``logits`` (shape (..., K) -> (...)).
+    """
+    logits = tf.convert_to_tensor(logits)
+    shape = tf.shape(logits) if num_samples is None else tf.concat([[num_samples], tf.shape(logits)], 0)
+    return tf.argmax(logits + sample_gumbel(shape, seed, logits.dtype), axis=-1, output_type=tf.int32)
+
+
+def check_temperature(temperature) -> None:
+    """Refuse a temperature that is not positive: a Gumbel-Softmax divides by it."""
+    if isinstance(temperature, (int, float)):
+        if not temperature > 0:  # also catches NaN
+            raise ValueError(f"temperature must be positive, got {temperature}; use e.g. 1.0, or 0.5 for "
+                             "samples closer to one-hot")
+    else:
+        tf.debugging.assert_positive(temperature, message="temperature must be positive")
+
+
+def gumbel_softmax(logits: tf.Tensor, temperature, hard: bool = False, seed=None) -> tf.Tensor:
+    """A relaxed one-hot sample softmax((logits + g) / temperature) (Jang et al.; Maddison et al., 2017).
+
+    Low temperatures give nearly one-hot vectors (and noisy gradients), high ones nearly uniform
+    vectors. ``hard=True`` returns the exact one-hot argmax in the forward pass and the relaxed
+    sample's gradient in the backward pass (straight-through Gumbel-Softmax).
+    """
+    check_temperature(temperature)
+    logits = tf.convert_to_tensor(logits)
+    relaxed = tf.nn.softmax((logits + sample_gumbel(tf.shape(logits), seed, logits.dtype)) / temperature)
+    return straight_through(one_hot_argmax(relaxed), relaxed) if hard else relaxed
+
+
+def one_hot_argmax(probs: tf.Tensor) -> tf.Tensor:
+    """The one-hot vector of the largest entry along the last axis."""
+    return tf.one_hot(tf.argmax(probs, axis=-1), tf.shape(probs)[-1], dtype=probs.dtype)
+
+
+def straight_through(forward: tf.Tensor, backward: tf.Tensor) -> tf.Tensor:
+    """Equal to ``forward`` in value, with the gradient of ``backward``: forward + backward - sg(backward)."""
+    return forward + backward - tf.stop_gradient(backward)
+
+
+def categorical_sample(logits: tf.Tensor) -> tf.Tensor:
+    """One-hot samples from softmax(logits) along the last axis. Not differentiable: no gradient
+    reaches ``logits`` through the sample (that is the problem chapter 3 is about)."""
+    flat = tf.reshape(logits, [-1, tf.shape(logits)[-1]])
+    index = tf.reshape(tf.random.categorical(flat, 1, dtype=tf.int32), tf.shape(logits)[:-1])
+    return tf.one_hot(index, tf.shape(logits)[-1], dtype=logits.dtype)
+
+
+def score_function_surrogate(log_prob: tf.Tensor, reward: tf.Tensor, baseline=0.0) -> tf.Tensor:
+    """A per-example term whose gradient is the score-function (REINFORCE) estimate.
+
+    d/dphi E_q[f(z)] = E_q[(f(z) - b) d/dphi log q(z)] for any b that does not depend on z.
+    The value of the surrogate means nothing; only its gradient does. Add it to the loss
+    with the sign of the objective (maximize: subtract it).
+    """
+    return tf.stop_gradient(reward - baseline) * log_prob
+
+
+def categorical_log_prob(logits: tf.Tensor, one_hot: tf.Tensor) -> tf.Tensor:
+    """log q(z) of one-hot samples under softmax(logits), summed over all but the batch axis."""
+    log_q = tf.reduce_sum(one_hot * tf.nn.log_softmax(logits), axis=-1)
+    return tf.reduce_sum(tf.reshape(log_q, [tf.shape(log_q)[0], -1]), axis=1)

@@ -61,3 +61,15 @@ class ElboTerms(NamedTuple):
 
 def elbo_terms(reconstruction: tf.Tensor, kl: tf.Tensor) -> ElboTerms:
     return ElboTerms(reconstruction - kl, reconstruction, kl)
+
+
+def kl_categorical_to_uniform(logits: tf.Tensor) -> tf.Tensor:
+    """KL(Cat(softmax(logits)) || uniform over K classes) = sum_k q_k log q_k + log K.
+
+    ``logits`` has shape (batch, ..., K): one categorical per position; the KLs are summed over
+    all positions, giving one value per example.
+    """
+    log_q = tf.nn.log_softmax(logits)
+    num_classes = tf.cast(tf.shape(logits)[-1], logits.dtype)
+    kl = tf.reduce_sum(tf.exp(log_q) * log_q, axis=-1) + tf.math.log(num_classes)
+    return tf.reduce_sum(tf.reshape(kl, [tf.shape(kl)[0], -1]), axis=1)

@@ -46,7 +46,34 @@ def dense_decoder(latent_dim: int, hidden: tuple[int, ...] = (64,), name: str = 
     return keras.Model(z, keras.layers.Reshape(data.IMAGE_SHAPE)(logits), name=name)
 
 
-class GaussianVAE(keras.Model):
+class _ElboModel(keras.Model):
+    """What every VAE here shares: binarizing training batches and tracking the ELBO's terms."""
+
+    def __init__(self, binarization: str, **kwargs):
+        super().__init__(**kwargs)
+        if binarization not in _BINARIZATIONS:
+            raise ValueError(f"binarization must be one of {_BINARIZATIONS}, got {binarization!r}")
+        self.binarization = binarization
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("elbo", "reconstruction", "kl")}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def _binarized(self, x):
+        if self.binarization == "dynamic":
+            return data.binarize_dynamic(x)
+        if self.binarization == "static":
+            return tf.cast(x > 0.5, x.dtype)
+        return x
+
+    def _track(self, terms: losses.ElboTerms):
+        for name, tracker in self.trackers.items():
+            tracker.update_state(getattr(terms, name))
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+
+class GaussianVAE(_ElboModel):
     """A VAE with a diagonal-Gaussian q(z|x), a N(0, I) prior and a Bernoulli decoder.
 
     ``binarization`` says how training images (intensities in [0, 1]) become
@@ -57,21 +84,13 @@ class GaussianVAE(keras.Model):
     """
 
     def __init__(self, encoder, decoder, *, binarization="dynamic", kl_estimator="analytic", **kwargs):
-        super().__init__(**kwargs)
-        if binarization not in _BINARIZATIONS:
-            raise ValueError(f"binarization must be one of {_BINARIZATIONS}, got {binarization!r}")
+        super().__init__(binarization, **kwargs)
         if kl_estimator not in _KL_ESTIMATORS:
             raise ValueError(f"kl_estimator must be one of {_KL_ESTIMATORS}, got {kl_estimator!r}")
         self.encoder = encoder
         self.decoder = decoder
-        self.binarization = binarization
         self.kl_estimator = kl_estimator
         self.latent_dim = decoder.input_shape[-1]
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("elbo", "reconstruction", "kl")}
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
 
     def call(self, images, training=False):
         """Bernoulli logits of a reconstruction through one sampled z."""
@@ -103,18 +122,6 @@ class GaussianVAE(keras.Model):
         terms = self.elbo_terms(x, "analytic")
         return self._track(terms)
 
-    def _binarized(self, x):
-        if self.binarization == "dynamic":
-            return data.binarize_dynamic(x)
-        if self.binarization == "static":
-            return tf.cast(x > 0.5, x.dtype)
-        return x
-
-    def _track(self, terms):
-        for name, tracker in self.trackers.items():
-            tracker.update_state(getattr(terms, name))
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
-
     def reconstruct(self, images):
         """Bernoulli means of p(x|z) at the encoder's mean: the usual picture of a reconstruction."""
         mean, _ = self.encoder(images)
@@ -124,6 +131,104 @@ class GaussianVAE(keras.Model):
         """Bernoulli means of p(x|z) for ``n`` codes z drawn from the N(0, I) prior."""
         z = tf.random.stateless_normal((n, self.latent_dim), seed=(seed, 0))
         return tf.sigmoid(self.decoder(z)).numpy()
+
+
+def dense_logits_encoder(num_latents: int, num_classes: int, hidden: tuple[int, ...] = (128,),
+                         name: str = "encoder") -> keras.Model:
+    """MLP from a 28x28x1 image to the logits of ``num_latents`` categoricals of ``num_classes`` each."""
+    _check_latent_dim(num_latents)
+    if not isinstance(num_classes, int) or num_classes < 2:
+        raise ValueError(f"num_classes must be an integer of at least 2, got {num_classes!r}")
+    images = keras.Input(shape=data.IMAGE_SHAPE, name="images")
+    h = keras.layers.Flatten()(images)
+    for units in hidden:
+        h = keras.layers.Dense(units, activation="relu")(h)
+    logits = keras.layers.Dense(num_latents * num_classes, name="logits")(h)
+    return keras.Model(images, keras.layers.Reshape((num_latents, num_classes))(logits), name=name)
+
+
+class CategoricalVAE(_ElboModel):
+    """A VAE whose code is ``num_latents`` one-hot vectors of ``num_classes``, with a uniform prior.
+
+    ``estimator`` says how the training step gets a gradient through the discrete sample:
+
+    - ``"none"``: sample and one-hot encode; no gradient reaches the encoder through the sample
+      (only the KL term's gradient does). Chapter 3's failure, kept as a baseline.
+    - ``"reinforce"``: the score-function estimator with a moving-average baseline.
+    - ``"gumbel_softmax"``: the relaxed sample at ``temperature`` (biased, low variance).
+    - ``"straight_through"``: the one-hot sample forward, the softmax's gradient backward.
+
+    The ELBO it reports is always the discrete one: reconstruction at a one-hot sample minus
+    the closed-form KL to the uniform prior; ``test_step`` evaluates exactly that.
+    """
+
+    ESTIMATORS = ("none", "reinforce", "gumbel_softmax", "straight_through")
+
+    def __init__(self, encoder, decoder, *, estimator, binarization="dynamic", temperature=1.0,
+                 baseline_decay=0.99, **kwargs):
+        super().__init__(binarization, **kwargs)
+        if estimator not in self.ESTIMATORS:
+            raise ValueError(f"estimator must be one of {self.ESTIMATORS}, got {estimator!r}")
+        latents.check_temperature(temperature)
+        self.encoder, self.decoder = encoder, decoder
+        self.estimator = estimator
+        self.num_latents, self.num_classes = encoder.output_shape[1:]
+        self.temperature = tf.Variable(float(temperature), trainable=False, name="temperature")
+        self.baseline = tf.Variable(0.0, trainable=False, name="baseline")
+        self.baseline_decay = baseline_decay
+
+    def decode(self, z):
+        """Bernoulli logits of p(x|z) for codes of shape (batch, num_latents, num_classes)."""
+        return self.decoder(tf.reshape(z, [tf.shape(z)[0], self.num_latents * self.num_classes]))
+
+    def call(self, images, training=False):
+        return self.decode(latents.categorical_sample(self.encoder(images, training=training)))
+
+    def elbo_terms(self, x) -> losses.ElboTerms:
+        """Per-image ELBO at one exact one-hot sample (no relaxation), with the closed-form KL."""
+        logits = self.encoder(x)
+        reconstruction = losses.bernoulli_log_likelihood(x, self.decode(latents.categorical_sample(logits)))
+        return losses.elbo_terms(reconstruction, losses.kl_categorical_to_uniform(logits))
+
+    def _training_sample(self, logits):
+        if self.estimator == "gumbel_softmax":
+            return latents.gumbel_softmax(logits, self.temperature)
+        z = latents.categorical_sample(logits)
+        if self.estimator == "straight_through":
+            return latents.straight_through(z, tf.nn.softmax(logits))
+        return z
+
+    def train_step(self, batch):
+        x = self._binarized(_checked_images(batch, self.encoder.input_shape[1:]))
+        with tf.GradientTape() as tape:
+            logits = self.encoder(x)
+            z = self._training_sample(logits)
+            reconstruction = losses.bernoulli_log_likelihood(x, self.decode(z))
+            terms = losses.elbo_terms(reconstruction, losses.kl_categorical_to_uniform(logits))
+            loss = -tf.reduce_mean(terms.elbo)
+            if self.estimator == "reinforce":
+                log_q = latents.categorical_log_prob(logits, z)
+                loss -= tf.reduce_mean(latents.score_function_surrogate(log_q, reconstruction, self.baseline))
+        gradients = tape.gradient(loss, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
+        if self.estimator == "reinforce":
+            decay = self.baseline_decay
+            self.baseline.assign(decay * self.baseline + (1.0 - decay) * tf.reduce_mean(reconstruction))
+        return self._track(terms)
+
+    def test_step(self, batch):
+        x = _checked_images(batch, self.encoder.input_shape[1:], binary=True)
+        return self._track(self.elbo_terms(x))
+
+    def reconstruct(self, images):
+        """Bernoulli means of p(x|z) at each image's most probable code."""
+        return tf.sigmoid(self.decode(latents.one_hot_argmax(self.encoder(images)))).numpy()
+
+    def sample_prior(self, n: int, seed: int = 0):
+        """Bernoulli means of p(x|z) for ``n`` codes drawn from the uniform prior."""
+        logits = tf.zeros((n, self.num_latents, self.num_classes))
+        z = tf.one_hot(latents.gumbel_max_sample(logits, seed=(seed, 0)), self.num_classes)
+        return tf.sigmoid(self.decode(z)).numpy()
 
 
 def _checked_images(batch, expected_shape, binary: bool = False) -> tf.Tensor:

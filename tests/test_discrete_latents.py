@@ -1,0 +1,135 @@
+"""Gumbel noise, Gumbel-Max, Gumbel-Softmax, straight-through and score-function helpers,
+checked against exact distributions and hand-computed values."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from scipy import special, stats
+
+from vaecore import latents, losses
+
+LOGITS = np.array([1.2, 2.3, 1.4, 3.3, 0.1], np.float32)
+
+
+def test_gumbel_noise_is_finite_at_the_ends_of_the_unit_interval():
+    g = latents.gumbel_from_uniform(tf.constant([0.0, 1.0, 0.5], tf.float32)).numpy()
+    assert np.all(np.isfinite(g))
+    np.testing.assert_allclose(g[2], -np.log(np.log(2.0)), rtol=1e-6)
+
+
+def test_gumbel_noise_follows_the_standard_gumbel_distribution():
+    g = latents.sample_gumbel([200_000], seed=(0, 1)).numpy()
+    assert stats.kstest(g, stats.gumbel_r.cdf).pvalue > 0.01
+    np.testing.assert_allclose(g.mean(), np.euler_gamma, atol=0.01)
+
+
+def test_gumbel_max_samples_follow_the_softmax():
+    draws = latents.gumbel_max_sample(LOGITS, num_samples=500_000, seed=(3, 4)).numpy()
+    counts = np.bincount(draws, minlength=len(LOGITS))
+    expected = special.softmax(LOGITS.astype(np.float64)) * len(draws)
+    assert stats.chisquare(counts, expected).pvalue > 0.01
+    # One draw per row when no number of samples is given.
+    assert latents.gumbel_max_sample(tf.zeros((7, 3, 5))).shape == (7, 3)
+
+
+def test_gumbel_max_ignores_a_constant_shift_of_the_logits():
+    # log-probabilities and raw logits differ by a constant per row: same samples with the same noise.
+    log_probs = LOGITS - special.logsumexp(LOGITS)
+    a = latents.gumbel_max_sample(LOGITS, num_samples=1000, seed=(5, 6))
+    b = latents.gumbel_max_sample(log_probs, num_samples=1000, seed=(5, 6))
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("temperature", [0.1, 1.0, 10.0])
+def test_gumbel_softmax_lies_on_the_simplex(temperature):
+    y = latents.gumbel_softmax(tf.tile(LOGITS[None], [1000, 1]), temperature, seed=(1, 1)).numpy()
+    assert np.all(y >= 0.0)
+    np.testing.assert_allclose(y.sum(axis=-1), 1.0, rtol=1e-5)
+
+
+def test_gumbel_softmax_approaches_one_hot_as_the_temperature_falls():
+    logits = tf.tile(LOGITS[None], [2000, 1])
+    cold = latents.gumbel_softmax(logits, 0.05, seed=(2, 2)).numpy().max(axis=-1).mean()
+    hot = latents.gumbel_softmax(logits, 20.0, seed=(2, 2)).numpy().max(axis=-1).mean()
+    assert cold > 0.97 and hot < 0.3
+
+
+def test_gumbel_softmax_argmax_is_the_gumbel_max_sample():
+    logits = tf.tile(LOGITS[None], [1000, 1])
+    relaxed = latents.gumbel_softmax(logits, 3.0, seed=(8, 9))
+    np.testing.assert_array_equal(np.argmax(relaxed, -1), latents.gumbel_max_sample(logits, seed=(8, 9)))
+
+
+@pytest.mark.parametrize("temperature", [0.0, -1.0, float("nan")])
+def test_non_positive_temperature_is_refused(temperature):
+    with pytest.raises(ValueError, match="temperature must be positive"):
+        latents.gumbel_softmax(LOGITS, temperature)
+
+
+def test_tensor_temperature_is_checked_in_the_graph():
+    with pytest.raises(tf.errors.InvalidArgumentError, match="temperature must be positive"):
+        latents.gumbel_softmax(LOGITS, tf.constant(0.0))
+
+
+def test_hard_gumbel_softmax_is_one_hot_forward_and_relaxed_backward():
+    logits = tf.Variable(LOGITS[None])
+    with tf.GradientTape(persistent=True) as tape:
+        hard = latents.gumbel_softmax(logits, 0.7, hard=True, seed=(4, 2))
+        soft = latents.gumbel_softmax(logits, 0.7, hard=False, seed=(4, 2))
+        weights = tf.range(5, dtype=tf.float32)
+        hard_value, soft_value = tf.reduce_sum(hard * weights), tf.reduce_sum(soft * weights)
+    assert sorted(hard.numpy().ravel().tolist()) == [0.0, 0.0, 0.0, 0.0, 1.0]
+    np.testing.assert_allclose(tape.gradient(hard_value, logits), tape.gradient(soft_value, logits), rtol=1e-6)
+
+
+def test_straight_through_has_forward_value_and_backward_gradient():
+    x = tf.Variable([0.2, 0.7])
+    with tf.GradientTape() as tape:
+        y = latents.straight_through(tf.constant([0.0, 1.0]), 3.0 * x)
+        total = tf.reduce_sum(y * tf.constant([1.0, 2.0]))
+    np.testing.assert_allclose(y, [0.0, 1.0])
+    np.testing.assert_allclose(tape.gradient(total, x), [3.0, 6.0])
+
+
+def test_categorical_sample_is_one_hot_with_softmax_frequencies_and_no_gradient():
+    tf.random.set_seed(0)
+    logits = tf.Variable(tf.tile(LOGITS[None, None], [100_000, 2, 1]))
+    with tf.GradientTape() as tape:
+        z = latents.categorical_sample(logits)
+        total = tf.reduce_sum(z)
+    assert tape.gradient(total, logits) is None
+    np.testing.assert_array_equal(z.numpy().sum(-1), 1.0)
+    counts = z.numpy()[:, 0].sum(0)
+    assert stats.chisquare(counts, special.softmax(LOGITS.astype(np.float64)) * 100_000).pvalue > 0.01
+
+
+def test_score_function_gradient_matches_the_exact_gradient():
+    # f(z) = <w, z> for one categorical: E_q[f] = <w, softmax(l)>, gradient J_softmax^T w exactly.
+    logits = tf.Variable(LOGITS[None])
+    w = tf.constant([3.0, -1.0, 0.5, 2.0, -2.0])
+    probs = special.softmax(LOGITS.astype(np.float64))
+    exact = (np.diag(probs) - np.outer(probs, probs)) @ w.numpy()
+    n = 200_000
+    tf.random.set_seed(1)
+    with tf.GradientTape() as tape:
+        z = latents.categorical_sample(tf.tile(logits, [n, 1]))
+        reward = tf.reduce_sum(z * w, axis=-1)
+        surrogate = latents.score_function_surrogate(latents.categorical_log_prob(tf.tile(logits, [n, 1]), z),
+                                                     reward, baseline=tf.reduce_mean(reward))
+        objective = tf.reduce_mean(surrogate)
+    estimate = tape.gradient(objective, logits).numpy()[0]
+    np.testing.assert_allclose(estimate, exact, atol=0.02)
+
+
+def test_categorical_log_prob_by_hand():
+    logits = tf.constant([[[0.0, np.log(3.0)], [0.0, 0.0]]])  # probs (1/4, 3/4) and (1/2, 1/2)
+    one_hot = tf.constant([[[0.0, 1.0], [1.0, 0.0]]])
+    np.testing.assert_allclose(latents.categorical_log_prob(logits, one_hot), [np.log(0.75) + np.log(0.5)], rtol=1e-6)
+
+
+def test_categorical_kl_to_uniform_matches_scipy():
+    logits = np.random.default_rng(0).normal(size=(4, 3, 10)).astype(np.float32)
+    probs = special.softmax(logits.astype(np.float64), axis=-1)
+    expected = stats.entropy(probs, np.full(10, 0.1), axis=-1).sum(axis=1)
+    np.testing.assert_allclose(losses.kl_categorical_to_uniform(logits), expected, rtol=1e-5)
+    np.testing.assert_allclose(losses.kl_categorical_to_uniform(tf.zeros((1, 1, 10))), [0.0], atol=1e-6)
