@@ -62,7 +62,8 @@ class MNIST:
         )
 
     def describe(self) -> str:
-        return f"MNIST from {self.source}: {len(self.x_train):,} train / {len(self.x_test):,} test images"
+        source = Path(self.source).name if self.source.endswith(".npz") else self.source
+        return f"MNIST from {source}: {len(self.x_train):,} train / {len(self.x_test):,} test images"
 
 
 def load_mnist(path: str | os.PathLike | None = None, *, download: bool = True) -> MNIST:

@@ -73,3 +73,14 @@ def kl_categorical_to_uniform(logits: tf.Tensor) -> tf.Tensor:
     num_classes = tf.cast(tf.shape(logits)[-1], logits.dtype)
     kl = tf.reduce_sum(tf.exp(log_q) * log_q, axis=-1) + tf.math.log(num_classes)
     return tf.reduce_sum(tf.reshape(kl, [tf.shape(kl)[0], -1]), axis=1)
+
+
+def importance_weighted_bound(log_weights: tf.Tensor) -> tf.Tensor:
+    """log (1/k) sum_i exp(log_weights[i]) over axis 0, computed stably with log-sum-exp.
+
+    With log_weights[i] = log p(x, z_i) - log q(z_i|x) for k samples z_i ~ q(z|x), this is the
+    importance-weighted bound of Burda et al. (2015): a lower bound on log p(x) in expectation
+    that equals the ELBO for k = 1 and tightens monotonically towards log p(x) as k grows.
+    """
+    k = tf.cast(tf.shape(log_weights)[0], log_weights.dtype)
+    return tf.reduce_logsumexp(log_weights, axis=0) - tf.math.log(k)

@@ -122,6 +122,27 @@ class GaussianVAE(_ElboModel):
         terms = self.elbo_terms(x, "analytic")
         return self._track(terms)
 
+    def importance_weighted_log_likelihood(self, x, k: int, chunk: int = 50):
+        """Per-image estimate of log p(x) from ``k`` importance samples of q(z|x) (binary ``x``).
+
+        Samples are drawn ``chunk`` at a time and combined with log-sum-exp, so memory stays
+        bounded for large ``k``.
+        """
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        x = tf.convert_to_tensor(x, tf.float32)
+        mean, logvar = self.encoder(x)
+        log_weights = []
+        for start in range(0, k, chunk):
+            n = min(chunk, k - start)
+            z = latents.reparameterize(tf.repeat(mean[None], n, 0), tf.repeat(logvar[None], n, 0))
+            logits = self.decoder(tf.reshape(z, [-1, self.latent_dim]))
+            # z is (n, batch, d) flattened sample-major, so the images are tiled sample-major too.
+            log_px_z = losses.bernoulli_log_likelihood(tf.tile(x, [n, 1, 1, 1]), logits)
+            log_weights.append(tf.reshape(log_px_z, [n, -1]) + losses.gaussian_log_density(z, 0.0, 0.0)
+                               - losses.gaussian_log_density(z, mean, logvar))
+        return losses.importance_weighted_bound(tf.concat(log_weights, axis=0))
+
     def reconstruct(self, images):
         """Bernoulli means of p(x|z) at the encoder's mean: the usual picture of a reconstruction."""
         mean, _ = self.encoder(images)
