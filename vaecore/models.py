@@ -46,6 +46,48 @@ def dense_decoder(latent_dim: int, hidden: tuple[int, ...] = (64,), name: str = 
     return keras.Model(z, keras.layers.Reshape(data.IMAGE_SHAPE)(logits), name=name)
 
 
+def _gaussian_heads(h, latent_dim: int, heads: str):
+    """Mean and log-variance of q(z|x) from features ``h``: two Dense layers, or one split in half."""
+    if heads == "separate":
+        return keras.layers.Dense(latent_dim, name="mean")(h), keras.layers.Dense(latent_dim, name="logvar")(h)
+    if heads == "split":
+        both = keras.layers.Dense(2 * latent_dim, name="mean_and_logvar")(h)
+        return keras.layers.Lambda(lambda t: t[:, :latent_dim], name="mean")(both), \
+            keras.layers.Lambda(lambda t: t[:, latent_dim:], name="logvar")(both)
+    raise ValueError(f"heads must be 'separate' or 'split', got {heads!r}")
+
+
+def conv_encoder(latent_dim: int, filters: tuple[int, int] = (32, 64), heads: str = "separate",
+                 name: str = "encoder") -> keras.Model:
+    """Two stride-2 3x3 convolutions (28 -> 13 -> 6), then Gaussian heads, as in seed 000.
+
+    ``heads="separate"`` is the seed's choice (a Dense layer each for mean and log-variance);
+    ``heads="split"`` is TensorFlow's CVAE tutorial (one Dense layer cut in two halves).
+    """
+    _check_latent_dim(latent_dim)
+    images = keras.Input(shape=data.IMAGE_SHAPE, name="images")
+    h = images
+    for count in filters:
+        h = keras.layers.Conv2D(count, 3, strides=2, activation="relu")(h)
+    mean, logvar = _gaussian_heads(keras.layers.Flatten()(h), latent_dim, heads)
+    return keras.Model(images, [mean, logvar], name=name)
+
+
+def conv_decoder(latent_dim: int, filters: tuple[int, int] = (64, 32), name: str = "decoder") -> keras.Model:
+    """A 7x7x32 map from z, two stride-2 transposed convolutions (7 -> 14 -> 28), then 1-channel logits.
+
+    The seed's filters are (64, 32); most of the decoder's cost is the last 28x28 layer, so
+    fewer filters there buy most of the speed on a CPU.
+    """
+    _check_latent_dim(latent_dim)
+    z = keras.Input(shape=(latent_dim,), name="z")
+    h = keras.layers.Reshape((7, 7, 32))(keras.layers.Dense(7 * 7 * 32, activation="relu")(z))
+    for count in filters:
+        h = keras.layers.Conv2DTranspose(count, 3, strides=2, padding="same", activation="relu")(h)
+    logits = keras.layers.Conv2DTranspose(1, 3, padding="same")(h)
+    return keras.Model(z, logits, name=name)
+
+
 class _ElboModel(keras.Model):
     """What every VAE here shares: binarizing training batches and tracking the ELBO's terms."""
 
