@@ -69,3 +69,10 @@ def test_bound_tightens_with_k_and_starts_at_the_elbo(one_dimensional_vae, image
 def test_k_below_one_is_refused(one_dimensional_vae, images):
     with pytest.raises(ValueError, match="k must be at least 1"):
         one_dimensional_vae.importance_weighted_log_likelihood(images, k=0)
+
+
+def test_evaluation_averages_the_per_image_estimates(one_dimensional_vae, images):
+    tf.random.set_seed(2)
+    exact = log_likelihood_by_quadrature(one_dimensional_vae, images).mean()
+    np.testing.assert_allclose(models.evaluate_log_likelihood(one_dimensional_vae, images, k=5000, batch_size=3),
+                               exact, atol=0.15)

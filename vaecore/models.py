@@ -10,6 +10,7 @@ term; training minimizes -elbo.
 from __future__ import annotations
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from vaecore import data, latents, losses
@@ -323,3 +324,10 @@ def evaluate_elbo(model: keras.Model, images, batch_size: int = 1000) -> dict[st
     """Mean test ELBO, reconstruction and KL (nats per image) over binary ``images``."""
     results = model.evaluate(data.eval_dataset(images, batch_size), verbose=0, return_dict=True)
     return {name: float(results[name]) for name in ("elbo", "reconstruction", "kl")}
+
+
+def evaluate_log_likelihood(model: GaussianVAE, images, k: int, batch_size: int = 100) -> float:
+    """Mean importance-weighted estimate of log p(x) (nats per image) over binary ``images``."""
+    estimates = [model.importance_weighted_log_likelihood(images[start:start + batch_size], k).numpy()
+                 for start in range(0, len(images), batch_size)]
+    return float(np.mean(np.concatenate(estimates)))
