@@ -31,9 +31,7 @@ def dense_encoder(latent_dim: int, hidden: tuple[int, ...] = (64,), name: str = 
     h = keras.layers.Flatten()(images)
     for units in hidden:
         h = keras.layers.Dense(units, activation="relu")(h)
-    mean = keras.layers.Dense(latent_dim, name="mean")(h)
-    logvar = keras.layers.Dense(latent_dim, name="logvar")(h)
-    return keras.Model(images, [mean, logvar], name=name)
+    return keras.Model(images, list(_gaussian_heads(h, latent_dim, "separate")), name=name)
 
 
 def dense_decoder(latent_dim: int, hidden: tuple[int, ...] = (64,), name: str = "decoder") -> keras.Model:
