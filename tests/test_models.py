@@ -111,12 +111,11 @@ def test_categorical_evaluation_uses_the_closed_form_kl_to_the_uniform_prior(int
 
 
 def encoder_gradients(vae, images):
-    """Gradients of the training loss for the encoder's weights after one train step's computation."""
-    vae.compile(optimizer=keras.optimizers.SGD(0.0))
+    """Gradients of the reconstruction term, through the training sample, for the encoder's weights."""
     x = data.binarize_fixed(images, seed=0)
     with tf.GradientTape() as tape:
         logits = vae.encoder(x)
-        z = vae._training_sample(logits)
+        z = vae.training_sample(logits)
         reconstruction = losses.bernoulli_log_likelihood(x, vae.decode(z))
     return tape.gradient(reconstruction, vae.encoder.trainable_weights)
 

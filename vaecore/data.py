@@ -24,6 +24,7 @@ import tensorflow as tf
 
 ENV_VARIABLE = "VAECORE_DATA"
 IMAGE_SHAPE = (28, 28, 1)
+STATIC_THRESHOLD = 0.5  # the source articles' binarization
 _KEYS = ("x_train", "y_train", "x_test", "y_test")
 _SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28, 28), "y_test": (10000,)}
 _LABEL_COUNTS = {
@@ -170,7 +171,7 @@ def to_unit_interval(images: np.ndarray) -> np.ndarray:
     return (images.astype(np.float32) / 255.0)[..., None]
 
 
-def binarize_static(images: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+def binarize_static(images: np.ndarray, threshold: float = STATIC_THRESHOLD) -> np.ndarray:
     """The source articles' protocol: a pixel is 1 where its intensity exceeds ``threshold``."""
     check_images(images)
     return (images > threshold).astype(np.float32)

@@ -105,7 +105,7 @@ class _ElboModel(keras.Model):
         if self.binarization == "dynamic":
             return data.binarize_dynamic(x)
         if self.binarization == "static":
-            return tf.cast(x > 0.5, x.dtype)
+            return tf.cast(x > data.STATIC_THRESHOLD, x.dtype)
         return x
 
     def _track(self, terms: losses.ElboTerms):
@@ -252,7 +252,8 @@ class CategoricalVAE(_ElboModel):
         reconstruction = losses.bernoulli_log_likelihood(x, self.decode(latents.categorical_sample(logits)))
         return losses.elbo_terms(reconstruction, losses.kl_categorical_to_uniform(logits))
 
-    def _training_sample(self, logits):
+    def training_sample(self, logits):
+        """The code the training step decodes; how (and whether) it passes gradients depends on ``estimator``."""
         if self.estimator == "gumbel_softmax":
             return latents.gumbel_softmax(logits, self.temperature)
         z = latents.categorical_sample(logits)
@@ -264,7 +265,7 @@ class CategoricalVAE(_ElboModel):
         x = self._binarized(_checked_images(batch, self.encoder.input_shape[1:]))
         with tf.GradientTape() as tape:
             logits = self.encoder(x)
-            z = self._training_sample(logits)
+            z = self.training_sample(logits)
             reconstruction = losses.bernoulli_log_likelihood(x, self.decode(z))
             terms = losses.elbo_terms(reconstruction, losses.kl_categorical_to_uniform(logits))
             loss = -tf.reduce_mean(terms.elbo)
