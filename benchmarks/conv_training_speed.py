@@ -3,7 +3,7 @@
 reference  the way TensorFlow's CVAE tutorial trains: a ``tf.function`` train step, batches
            of 32, a dataset rebuilt every epoch from an array re-binarized on the host;
 vaecore    ``GaussianVAE.fit``: binarization inside the compiled step, a cached dataset
-           reshuffled in place, batches of 256.
+           reshuffled in place, batches of 128.
 
 Both train the same architecture (``conv_encoder``/``conv_decoder`` with the seed's filters and
 a 50-dimensional latent) with the same loss (one-sample Monte Carlo KL, as the tutorial) on
@@ -57,7 +57,7 @@ def reference_epochs(images: np.ndarray, epochs: int, batch_size: int = 32) -> f
     return time.perf_counter() - start
 
 
-def vaecore_epochs(images: np.ndarray, epochs: int, batch_size: int = 256) -> float:
+def vaecore_epochs(images: np.ndarray, epochs: int, batch_size: int = 128) -> float:
     vae = models.GaussianVAE(*build(seed=0), binarization="dynamic", kl_estimator="monte_carlo")
     vae.compile(optimizer=keras.optimizers.Adam(1e-3))
     batches = data.train_dataset(images, batch_size=batch_size)

@@ -22,6 +22,15 @@ def test_bernoulli_log_likelihood_is_finite_for_confident_logits():
     np.testing.assert_allclose(value, [-800.0], rtol=1e-6)  # log(1 - sigmoid(200)) = -200 per pixel
 
 
+def test_bernoulli_entropy_matches_scipy_and_its_extremes():
+    probs = RNG.random((3, 28, 28, 1)).astype(np.float32)
+    probs[0, :2, 0, 0] = (0.0, 1.0)
+    expected = stats.bernoulli.entropy(probs.astype(np.float64)).reshape(3, -1).sum(axis=1)
+    np.testing.assert_allclose(losses.bernoulli_entropy(probs), expected, rtol=1e-5)
+    np.testing.assert_allclose(losses.bernoulli_entropy(np.full((1, 10), 0.5)), [10 * np.log(2.0)], rtol=1e-6)
+    np.testing.assert_array_equal(losses.bernoulli_entropy(np.eye(4, dtype=np.float32)), np.zeros(4))
+
+
 def test_gaussian_log_density_matches_scipy():
     z, mean = RNG.normal(size=(2, 5, 7))
     logvar = RNG.normal(size=(5, 7))

@@ -157,23 +157,24 @@ def test_categorical_pictures(intensities):
 @pytest.mark.parametrize("heads", ["separate", "split"])
 def test_conv_vae_shapes(heads):
     encoder, decoder = models.conv_encoder(5, heads=heads), models.conv_decoder(5)
+    wide = models.conv_decoder(5, filters=(8, 4), hidden=(16,), base_channels=8)
+    assert wide(np.zeros((2, 5), np.float32)).shape == (2, 28, 28, 1)
     mean, logvar = encoder(np.zeros((2, 28, 28, 1), np.float32))
     assert mean.shape == logvar.shape == (2, 5)
     assert decoder(mean).shape == (2, 28, 28, 1)
 
 
-def test_split_and_separate_heads_are_the_same_function_class():
+@pytest.mark.parametrize("hidden", [(), (16,)])
+def test_split_and_separate_heads_are_the_same_function_class(hidden):
     # Both have the same weights in a different layout: copying them over gives identical outputs.
-    separate, split = models.conv_encoder(4, heads="separate"), models.conv_encoder(4, heads="split")
+    separate = models.conv_encoder(4, heads="separate", hidden=hidden)
+    split = models.conv_encoder(4, heads="split", hidden=hidden)
     assert separate.count_params() == split.count_params()
-    for source, target in zip(separate.layers[:-2], split.layers):
-        target.set_weights(source.get_weights())
-    mean_head, logvar_head = separate.get_layer("mean"), separate.get_layer("logvar")
-    split.get_layer("mean_and_logvar").set_weights([
-        np.concatenate([mean_head.kernel.numpy(), logvar_head.kernel.numpy()], axis=1),
-        np.concatenate([mean_head.bias.numpy(), logvar_head.bias.numpy()])])
+    models.copy_to_split_heads(separate, split)
     x = np.random.default_rng(0).random((3, 28, 28, 1)).astype(np.float32)
     for a, b in zip(separate(x), split(x)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="differ only in their heads"):
+        models.copy_to_split_heads(separate, models.conv_encoder(4, heads="split", hidden=(8, 8)))
     with pytest.raises(ValueError, match="heads must be"):
         models.conv_encoder(4, heads="shared")

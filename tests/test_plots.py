@@ -22,3 +22,21 @@ def test_figures_have_one_panel_per_image():
     assert len([ax for ax in fig.axes if ax.images]) == 6
     curves = plots.training_curves({"run": {"elbo": [-120.0, -100.0], "val_elbo": [-121.0, -101.0]}})
     assert len(curves.axes[0].lines) == 2
+
+
+def test_latent_scatter_draws_one_group_per_label_and_refuses_other_sizes():
+    codes = np.random.default_rng(0).normal(size=(30, 2))
+    fig = plots.latent_scatter(codes, np.arange(30) % 3)
+    assert len(fig.axes[0].collections) == 3
+    with pytest.raises(ValueError, match="2-dimensional codes"):
+        plots.latent_scatter(np.zeros((5, 3)), np.zeros(5))
+
+
+def test_latent_manifold_tiles_the_grid_in_reading_order():
+    images = np.stack([np.full((28, 28, 1), i / 8.0) for i in range(9)])
+    fig = plots.latent_manifold(images, [-1.0, 0.0, 1.0])
+    tiles = fig.axes[0].images[0].get_array()
+    assert tiles.shape == (84, 84)
+    assert tiles[0, 0] == 0.0 and tiles[0, 28] == 1 / 8 and tiles[28, 0] == 3 / 8 and tiles[83, 83] == 1.0
+    with pytest.raises(ValueError, match="3x3 grid needs 9 images"):
+        plots.latent_manifold(images[:8], [-1.0, 0.0, 1.0])

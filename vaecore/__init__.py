@@ -7,6 +7,7 @@ One idea per submodule:
 - ``latents``  sampling latent codes (the reparameterization trick);
 - ``losses``   log-likelihoods, KL divergences and the ELBO;
 - ``models``   encoder/decoder builders and VAEs as ``keras.Model`` subclasses;
+- ``training`` ``model.fit`` with a timer, and a cosine learning-rate schedule;
 - ``plots``    image grids, reconstructions and training curves.
 
 Import ``vaecore`` before TensorFlow: it keeps TensorFlow's C++ start-up log
@@ -46,6 +47,6 @@ def _import_tensorflow_quietly() -> None:
 
 _import_tensorflow_quietly()
 
-from vaecore import data, latents, losses, models, plots, runtime  # noqa: E402
+from vaecore import data, latents, losses, models, plots, runtime, training  # noqa: E402
 
-__all__ = ["data", "latents", "losses", "models", "plots", "runtime"]
+__all__ = ["data", "latents", "losses", "models", "plots", "runtime", "training"]

@@ -31,6 +31,17 @@ def bernoulli_log_likelihood(x: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
     return -tf.reduce_sum(tf.reshape(cross_entropy, [tf.shape(x)[0], -1]), axis=1)
 
 
+def bernoulli_entropy(probs: tf.Tensor) -> tf.Tensor:
+    """Entropy in nats of independent Bernoulli pixels with means ``probs``, summed per image.
+
+    It measures how undecided an image of Bernoulli means is: 0 for pure black and white,
+    log 2 for each pixel at 0.5.
+    """
+    probs = tf.convert_to_tensor(probs, tf.float32)
+    per_pixel = -tf.math.xlogy(probs, probs) - tf.math.xlogy(1.0 - probs, 1.0 - probs)
+    return tf.reduce_sum(tf.reshape(per_pixel, [tf.shape(probs)[0], -1]), axis=1)
+
+
 def gaussian_log_density(z: tf.Tensor, mean: tf.Tensor, logvar: tf.Tensor) -> tf.Tensor:
     """log N(z; mean, diag(exp(logvar))), summed over the last axis."""
     mean = tf.cast(mean, z.dtype) + tf.zeros_like(z)

@@ -57,34 +57,61 @@ def _gaussian_heads(h, latent_dim: int, heads: str):
 
 
 def conv_encoder(latent_dim: int, filters: tuple[int, int] = (32, 64), heads: str = "separate",
-                 name: str = "encoder") -> keras.Model:
-    """Two stride-2 3x3 convolutions (28 -> 13 -> 6), then Gaussian heads, as in seed 000.
+                 hidden: tuple[int, ...] = (), name: str = "encoder") -> keras.Model:
+    """Two stride-2 3x3 convolutions (28 -> 13 -> 6), optional Dense layers, then Gaussian heads.
 
-    ``heads="separate"`` is the seed's choice (a Dense layer each for mean and log-variance);
-    ``heads="split"`` is TensorFlow's CVAE tutorial (one Dense layer cut in two halves).
+    The defaults are seed 000's model. ``heads="separate"`` is the seed's choice (a Dense layer
+    each for mean and log-variance); ``heads="split"`` is TensorFlow's CVAE tutorial (one Dense
+    layer cut in two halves). ``hidden`` adds ReLU Dense layers between convolutions and heads.
     """
     _check_latent_dim(latent_dim)
     images = keras.Input(shape=data.IMAGE_SHAPE, name="images")
     h = images
     for count in filters:
         h = keras.layers.Conv2D(count, 3, strides=2, activation="relu")(h)
-    mean, logvar = _gaussian_heads(keras.layers.Flatten()(h), latent_dim, heads)
+    h = keras.layers.Flatten()(h)
+    for units in hidden:
+        h = keras.layers.Dense(units, activation="relu")(h)
+    mean, logvar = _gaussian_heads(h, latent_dim, heads)
     return keras.Model(images, [mean, logvar], name=name)
 
 
-def conv_decoder(latent_dim: int, filters: tuple[int, int] = (64, 32), name: str = "decoder") -> keras.Model:
-    """A 7x7x32 map from z, two stride-2 transposed convolutions (7 -> 14 -> 28), then 1-channel logits.
+def conv_decoder(latent_dim: int, filters: tuple[int, int] = (64, 32), hidden: tuple[int, ...] = (),
+                 base_channels: int = 32, name: str = "decoder") -> keras.Model:
+    """Optional Dense layers, a 7x7 map from z, two stride-2 transposed convolutions (7 -> 14 -> 28), logits.
 
-    The seed's filters are (64, 32); most of the decoder's cost is the last 28x28 layer, so
-    fewer filters there buy most of the speed on a CPU.
+    The defaults are seed 000's model (a 7x7x32 map, filters (64, 32)). Most of the decoder's
+    cost is the transposed convolution that outputs the 28x28 map.
     """
     _check_latent_dim(latent_dim)
     z = keras.Input(shape=(latent_dim,), name="z")
-    h = keras.layers.Reshape((7, 7, 32))(keras.layers.Dense(7 * 7 * 32, activation="relu")(z))
+    h = z
+    for units in hidden:
+        h = keras.layers.Dense(units, activation="relu")(h)
+    h = keras.layers.Dense(7 * 7 * base_channels, activation="relu")(h)
+    h = keras.layers.Reshape((7, 7, base_channels))(h)
     for count in filters:
         h = keras.layers.Conv2DTranspose(count, 3, strides=2, padding="same", activation="relu")(h)
     logits = keras.layers.Conv2DTranspose(1, 3, padding="same")(h)
     return keras.Model(z, logits, name=name)
+
+
+def copy_to_split_heads(separate: keras.Model, split: keras.Model) -> None:
+    """Give ``split`` (``heads="split"``) the function of ``separate`` (``heads="separate"``).
+
+    The trunk's weights are copied layer by layer, and the two heads' kernels and biases are
+    concatenated into the split head's: the two layouts hold the same weights, arranged differently.
+    """
+    trunk = [layer for layer in separate.layers if layer.name not in ("mean", "logvar")]
+    targets = [layer for layer in split.layers if layer.name not in ("mean_and_logvar", "mean", "logvar")]
+    if [layer.__class__ for layer in trunk] != [layer.__class__ for layer in targets]:
+        raise ValueError("the two encoders must differ only in their heads")
+    for source, target in zip(trunk, targets):
+        target.set_weights(source.get_weights())
+    mean, logvar = separate.get_layer("mean"), separate.get_layer("logvar")
+    split.get_layer("mean_and_logvar").set_weights(
+        [np.concatenate([a, b], axis=-1) for a, b in zip(mean.get_weights(), logvar.get_weights())]
+    )
 
 
 class _ElboModel(keras.Model):

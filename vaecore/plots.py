@@ -1,4 +1,4 @@
-"""Figures the chapters share: image grids, reconstructions and training curves."""
+"""Figures the chapters share: image grids, reconstructions, training curves and latent maps."""
 
 from __future__ import annotations
 
@@ -48,6 +48,49 @@ def training_curves(histories: dict[str, dict[str, list[float]]], metric: str = 
     ax.set_ylabel(f"{metric} (nats per image)")
     ax.grid(alpha=0.3)
     ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def latent_scatter(codes, labels, title: str | None = None):
+    """Two-dimensional codes as points coloured by their digit label, with a legend."""
+    codes, labels = np.asarray(codes), np.asarray(labels)
+    if codes.ndim != 2 or codes.shape[1] != 2:
+        raise ValueError(f"latent_scatter draws 2-dimensional codes, got shape {codes.shape}")
+    fig, ax = plt.subplots(figsize=(6.2, 5))
+    for digit in np.unique(labels):
+        chosen = labels == digit
+        ax.scatter(*codes[chosen].T, s=3, alpha=0.6, color=plt.cm.tab10(int(digit) % 10), label=str(digit))
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    ax.legend(markerscale=4, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="digit")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def latent_manifold(images, values, title: str | None = None):
+    """Images decoded on a square grid of 2-d codes, tiled into one picture with the codes on the axes.
+
+    ``images`` come row by row from the top (largest z_2) and left to right (growing z_1), one per
+    pair of ``values``.
+    """
+    images, n = np.asarray(images), len(values)
+    if len(images) != n * n:
+        raise ValueError(f"a {n}x{n} grid needs {n * n} images, got {len(images)}")
+    side = images.shape[1]
+    tiles = images.reshape(n, n, side, side).transpose(0, 2, 1, 3).reshape(n * side, n * side)
+    fig, ax = plt.subplots(figsize=(6, 6))
+    ax.imshow(tiles, cmap="gray", vmin=0.0, vmax=1.0)
+    centres = side * np.arange(n) + side / 2 - 0.5
+    labels = [f"{v:.1f}" for v in values]
+    ax.set_xticks(centres, labels)
+    ax.set_yticks(centres, labels[::-1])
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    if title:
+        ax.set_title(title)
     fig.tight_layout()
     return fig
 
