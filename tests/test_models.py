@@ -82,6 +82,9 @@ def test_pictures_are_probabilities_of_the_right_shape(intensities):
         assert images.shape[1:] == (28, 28, 1)
         assert images.min() >= 0.0 and images.max() <= 1.0
     np.testing.assert_array_equal(vae.sample_prior(2, seed=1), vae.sample_prior(2, seed=1))
+    z = np.random.default_rng(0).normal(size=(2, 4))
+    logits = vae.decoder(z.astype(np.float32)).numpy().astype(np.float64)
+    np.testing.assert_allclose(vae.bernoulli_means(z), 1.0 / (1.0 + np.exp(-logits)), rtol=1e-5)
 
 
 def categorical_vae(estimator, **kwargs):
@@ -178,3 +181,27 @@ def test_split_and_separate_heads_are_the_same_function_class(hidden):
         models.copy_to_split_heads(separate, models.conv_encoder(4, heads="split", hidden=(8, 8)))
     with pytest.raises(ValueError, match="heads must be"):
         models.conv_encoder(4, heads="shared")
+
+
+def test_bfloat16_arithmetic_gives_float32_outputs_close_to_float32(intensities):
+    x = data.binarize_fixed(intensities, seed=0)
+    vaes = {}
+    for precision in ("float32", "mixed_bfloat16"):
+        keras.utils.set_random_seed(0)  # the same initial weights for both
+        vaes[precision] = models.GaussianVAE(models.conv_encoder(3, precision=precision),
+                                             models.conv_decoder(3, precision=precision))
+    exact, rounded = vaes["float32"], vaes["mixed_bfloat16"]
+    assert rounded.encoder.layers[1].compute_dtype == "bfloat16"
+    for a, b in zip(exact.encode(x), rounded.encode(x)):
+        assert b.dtype == tf.float32
+        np.testing.assert_allclose(b, a, atol=0.05)
+    z = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    assert rounded.logits(z).dtype == tf.float32
+    # bfloat16 keeps 8 significant bits: per-image log-likelihoods agree to well under 1%.
+    np.testing.assert_allclose(losses.bernoulli_log_likelihood(x[:4], rounded.logits(z)),
+                               losses.bernoulli_log_likelihood(x[:4], exact.logits(z)), rtol=5e-3)
+    rounded.compile(optimizer=keras.optimizers.Adam(1e-3))
+    history = rounded.fit(data.train_dataset(intensities, 8), epochs=1, verbose=0).history
+    assert np.isfinite(history["elbo"][-1])
+    with pytest.raises(ValueError, match="precision must be one of"):
+        models.conv_decoder(3, precision="float16")

@@ -17,6 +17,14 @@ from vaecore import data, latents, losses
 
 _KL_ESTIMATORS = ("analytic", "monte_carlo")
 _BINARIZATIONS = ("dynamic", "static", "none")
+PRECISIONS = ("float32", "mixed_bfloat16")
+
+
+def _policy(precision: str) -> keras.DTypePolicy:
+    """Keras dtype policy for the layers of a network: float32, or bfloat16 arithmetic on float32 weights."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    return keras.DTypePolicy(precision)
 
 
 def _check_latent_dim(latent_dim: int) -> None:
@@ -45,54 +53,62 @@ def dense_decoder(latent_dim: int, hidden: tuple[int, ...] = (64,), name: str = 
     return keras.Model(z, keras.layers.Reshape(data.IMAGE_SHAPE)(logits), name=name)
 
 
-def _gaussian_heads(h, latent_dim: int, heads: str):
+def _gaussian_heads(h, latent_dim: int, heads: str, dtype=None):
     """Mean and log-variance of q(z|x) from features ``h``: two Dense layers, or one split in half."""
     if heads == "separate":
-        return keras.layers.Dense(latent_dim, name="mean")(h), keras.layers.Dense(latent_dim, name="logvar")(h)
+        return (keras.layers.Dense(latent_dim, name="mean", dtype=dtype)(h),
+                keras.layers.Dense(latent_dim, name="logvar", dtype=dtype)(h))
     if heads == "split":
-        both = keras.layers.Dense(2 * latent_dim, name="mean_and_logvar")(h)
+        both = keras.layers.Dense(2 * latent_dim, name="mean_and_logvar", dtype=dtype)(h)
         return keras.layers.Lambda(lambda t: t[:, :latent_dim], name="mean")(both), \
             keras.layers.Lambda(lambda t: t[:, latent_dim:], name="logvar")(both)
     raise ValueError(f"heads must be 'separate' or 'split', got {heads!r}")
 
 
 def conv_encoder(latent_dim: int, filters: tuple[int, int] = (32, 64), heads: str = "separate",
-                 hidden: tuple[int, ...] = (), name: str = "encoder") -> keras.Model:
+                 hidden: tuple[int, ...] = (), precision: str = "float32", name: str = "encoder") -> keras.Model:
     """Two stride-2 3x3 convolutions (28 -> 13 -> 6), optional Dense layers, then Gaussian heads.
 
     The defaults are seed 000's model. ``heads="separate"`` is the seed's choice (a Dense layer
     each for mean and log-variance); ``heads="split"`` is TensorFlow's CVAE tutorial (one Dense
     layer cut in two halves). ``hidden`` adds ReLU Dense layers between convolutions and heads.
+    ``precision="mixed_bfloat16"`` computes in bfloat16 (weights stay float32): about 1.6x faster
+    on CPUs with bfloat16 instructions; the VAE casts the outputs back to float32.
     """
     _check_latent_dim(latent_dim)
+    dtype = _policy(precision)
     images = keras.Input(shape=data.IMAGE_SHAPE, name="images")
     h = images
     for count in filters:
-        h = keras.layers.Conv2D(count, 3, strides=2, activation="relu")(h)
-    h = keras.layers.Flatten()(h)
+        h = keras.layers.Conv2D(count, 3, strides=2, activation="relu", dtype=dtype)(h)
+    h = keras.layers.Flatten(dtype=dtype)(h)
     for units in hidden:
-        h = keras.layers.Dense(units, activation="relu")(h)
-    mean, logvar = _gaussian_heads(h, latent_dim, heads)
+        h = keras.layers.Dense(units, activation="relu", dtype=dtype)(h)
+    mean, logvar = _gaussian_heads(h, latent_dim, heads, dtype)
     return keras.Model(images, [mean, logvar], name=name)
 
 
 def conv_decoder(latent_dim: int, filters: tuple[int, int] = (64, 32), hidden: tuple[int, ...] = (),
-                 base_channels: int = 32, name: str = "decoder") -> keras.Model:
+                 base_channels: int = 32, precision: str = "float32", name: str = "decoder") -> keras.Model:
     """Optional Dense layers, a 7x7 map from z, two stride-2 transposed convolutions (7 -> 14 -> 28), logits.
 
     The defaults are seed 000's model (a 7x7x32 map, filters (64, 32)). Most of the decoder's
-    cost is the transposed convolution that outputs the 28x28 map.
+    cost is the transposed convolution that outputs the 28x28 map. ``precision`` as in
+    ``conv_encoder``.
     """
     _check_latent_dim(latent_dim)
+    dtype = _policy(precision)
     z = keras.Input(shape=(latent_dim,), name="z")
     h = z
     for units in hidden:
-        h = keras.layers.Dense(units, activation="relu")(h)
-    h = keras.layers.Dense(7 * 7 * base_channels, activation="relu")(h)
-    h = keras.layers.Reshape((7, 7, base_channels))(h)
+        h = keras.layers.Dense(units, activation="relu", dtype=dtype)(h)
+    h = keras.layers.Dense(7 * 7 * base_channels, activation="relu", dtype=dtype)(h)
+    h = keras.layers.Reshape((7, 7, base_channels), dtype=dtype)(h)
     for count in filters:
-        h = keras.layers.Conv2DTranspose(count, 3, strides=2, padding="same", activation="relu")(h)
-    logits = keras.layers.Conv2DTranspose(1, 3, padding="same")(h)
+        h = keras.layers.Conv2DTranspose(
+            count, 3, strides=2, padding="same", activation="relu", dtype=dtype
+        )(h)
+    logits = keras.layers.Conv2DTranspose(1, 3, padding="same", dtype=dtype)(h)
     return keras.Model(z, logits, name=name)
 
 
@@ -160,16 +176,25 @@ class GaussianVAE(_ElboModel):
         self.kl_estimator = kl_estimator
         self.latent_dim = decoder.input_shape[-1]
 
+    def encode(self, images, training=False):
+        """Mean and log-variance of q(z|x), in float32 whatever precision the encoder computes in."""
+        mean, logvar = self.encoder(images, training=training)
+        return tf.cast(mean, tf.float32), tf.cast(logvar, tf.float32)
+
+    def logits(self, z, training=False):
+        """Bernoulli logits of p(x|z), in float32 whatever precision the decoder computes in."""
+        return tf.cast(self.decoder(z, training=training), tf.float32)
+
     def call(self, images, training=False):
         """Bernoulli logits of a reconstruction through one sampled z."""
-        mean, logvar = self.encoder(images, training=training)
-        return self.decoder(latents.reparameterize(mean, logvar), training=training)
+        mean, logvar = self.encode(images, training=training)
+        return self.logits(latents.reparameterize(mean, logvar), training=training)
 
     def elbo_terms(self, x, kl_estimator: str = "analytic") -> losses.ElboTerms:
         """Per-image single-sample ELBO of binary images ``x``."""
-        mean, logvar = self.encoder(x)
+        mean, logvar = self.encode(x)
         z = latents.reparameterize(mean, logvar)
-        reconstruction = losses.bernoulli_log_likelihood(x, self.decoder(z))
+        reconstruction = losses.bernoulli_log_likelihood(x, self.logits(z))
         if kl_estimator == "analytic":
             kl = losses.kl_to_standard_normal(mean, logvar)
         else:
@@ -199,27 +224,30 @@ class GaussianVAE(_ElboModel):
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         x = tf.convert_to_tensor(x, tf.float32)
-        mean, logvar = self.encoder(x)
+        mean, logvar = self.encode(x)
         log_weights = []
         for start in range(0, k, chunk):
             n = min(chunk, k - start)
             z = latents.reparameterize(tf.repeat(mean[None], n, 0), tf.repeat(logvar[None], n, 0))
-            logits = self.decoder(tf.reshape(z, [-1, self.latent_dim]))
+            logits = self.logits(tf.reshape(z, [-1, self.latent_dim]))
             # z is (n, batch, d) flattened sample-major, so the images are tiled sample-major too.
             log_px_z = losses.bernoulli_log_likelihood(tf.tile(x, [n, 1, 1, 1]), logits)
             log_weights.append(tf.reshape(log_px_z, [n, -1]) + losses.gaussian_log_density(z, 0.0, 0.0)
                                - losses.gaussian_log_density(z, mean, logvar))
         return losses.importance_weighted_bound(tf.concat(log_weights, axis=0))
 
+    def bernoulli_means(self, z):
+        """Bernoulli means sigmoid(logits) of p(x|z) for codes ``z`` of shape (n, latent_dim), as NumPy."""
+        return tf.sigmoid(self.logits(tf.convert_to_tensor(z, tf.float32))).numpy()
+
     def reconstruct(self, images):
         """Bernoulli means of p(x|z) at the encoder's mean: the usual picture of a reconstruction."""
-        mean, _ = self.encoder(images)
-        return tf.sigmoid(self.decoder(mean)).numpy()
+        mean, _ = self.encode(images)
+        return self.bernoulli_means(mean)
 
     def sample_prior(self, n: int, seed: int = 0):
         """Bernoulli means of p(x|z) for ``n`` codes z drawn from the N(0, I) prior."""
-        z = tf.random.stateless_normal((n, self.latent_dim), seed=(seed, 0))
-        return tf.sigmoid(self.decoder(z)).numpy()
+        return self.bernoulli_means(tf.random.stateless_normal((n, self.latent_dim), seed=(seed, 0)))
 
 
 def dense_logits_encoder(num_latents: int, num_classes: int, hidden: tuple[int, ...] = (128,),
