@@ -1,21 +1,28 @@
-"""Training throughput of seed 000's conv VAE, two ways, side by side in one run.
+"""Training throughput of seed 000's conv VAE, four ways, side by side in one run.
 
 reference  the way TensorFlow's CVAE tutorial trains: a ``tf.function`` train step, batches
            of 32, a dataset rebuilt every epoch from an array re-binarized on the host;
 vaecore    ``GaussianVAE.fit``: binarization inside the compiled step, a cached dataset
-           reshuffled in place, batches of 128;
-bfloat16   the same, with the layers computing in bfloat16 (``precision="mixed_bfloat16"``;
+           reshuffled in place and read without tf.data's background prefetch thread
+           (``data.train_dataset``), batches of 128;
+prefetch   the same, but the dataset keeps tf.data's default background prefetch (AUTOTUNE),
+           to show what that thread costs on a small CPU;
+bfloat16   vaecore's path with the layers computing in bfloat16 (``precision="mixed_bfloat16"``;
            weights, loss and optimizer stay float32).
 
 All train the same architecture (``conv_encoder``/``conv_decoder`` with the seed's filters and
 a 50-dimensional latent) with the same loss (one-sample Monte Carlo KL, as the tutorial) on
-the same images. Each path first runs one warm-up epoch (tracing, graph building), then is
-timed over ``--epochs`` epochs of ``--images`` images. Run it from the repository root:
+the same images. Each timed run happens in a fresh Python process (the script calls itself with
+``--path``), so no graph, thread pool or allocator state carries over from one run to the next;
+inside it the path first runs one warm-up epoch (tracing, graph building), then is timed over
+``--epochs`` epochs of ``--images`` images. Run it from the repository root:
 
     .venv/bin/python benchmarks/conv_training_speed.py
 """
 
 import argparse
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -60,15 +67,43 @@ def reference_epochs(images: np.ndarray, epochs: int, batch_size: int = 32) -> f
     return time.perf_counter() - start
 
 
-def vaecore_epochs(images: np.ndarray, epochs: int, batch_size: int = 128, precision: str = "float32") -> float:
+def vaecore_epochs(images: np.ndarray, epochs: int, batch_size: int = 128, precision: str = "float32",
+                   background_prefetch: bool = False) -> float:
     vae = models.GaussianVAE(*build(seed=0, precision=precision), binarization="dynamic",
                              kl_estimator="monte_carlo")
     vae.compile(optimizer=keras.optimizers.Adam(1e-3))
-    batches = data.train_dataset(images, batch_size=batch_size)
+    if background_prefetch:  # tf.data's defaults, as most tutorials write them
+        batches = (tf.data.Dataset.from_tensor_slices(images).cache()
+                   .shuffle(len(images), seed=0, reshuffle_each_iteration=True)
+                   .batch(batch_size).prefetch(tf.data.AUTOTUNE))
+    else:
+        batches = data.train_dataset(images, batch_size=batch_size)
     vae.fit(batches, epochs=1, verbose=0)  # warm-up: tracing
     start = time.perf_counter()
     vae.fit(batches, epochs=epochs, verbose=0)
     return time.perf_counter() - start
+
+
+PATHS = {
+    "reference": ("reference (tutorial loop)", reference_epochs),
+    "prefetch": ("vaecore, tf.data prefetch", lambda *a: vaecore_epochs(*a, background_prefetch=True)),
+    "vaecore": ("vaecore (model.fit)", vaecore_epochs),
+    "bfloat16": ("vaecore, bfloat16", lambda *a: vaecore_epochs(*a, precision="mixed_bfloat16")),
+}
+
+
+def timed_run(path: str, images: int, epochs: int) -> float:
+    """Images per second of one path, measured in this process."""
+    pixels = data.to_unit_interval(data.load_mnist().x_train[:images])
+    return images * epochs / PATHS[path][1](pixels, epochs)
+
+
+def timed_run_in_fresh_process(path: str, images: int, epochs: int) -> float:
+    command = [sys.executable, __file__, "--path", path, "--images", str(images), "--epochs", str(epochs)]
+    finished = subprocess.run(command, capture_output=True, text=True)
+    if finished.returncode != 0:
+        raise RuntimeError(f"benchmark run of {path!r} failed:\n{finished.stderr[-2000:]}")
+    return float(finished.stdout.split()[-1])
 
 
 def main():
@@ -76,26 +111,24 @@ def main():
     parser.add_argument("--images", type=int, default=6400, help="training images per epoch")
     parser.add_argument("--epochs", type=int, default=2, help="timed epochs per path and repetition")
     parser.add_argument("--repeats", type=int, default=3, help="alternating repetitions of all paths")
+    parser.add_argument("--path", choices=PATHS, help="time one path in this process and print its rate")
     args = parser.parse_args()
-    images = data.to_unit_interval(data.load_mnist().x_train[: args.images])
-    total = args.images * args.epochs
-    paths = {
-        "reference (tutorial loop)": reference_epochs,
-        "vaecore (model.fit)": vaecore_epochs,
-        "vaecore, bfloat16": lambda *a: vaecore_epochs(*a, precision="mixed_bfloat16"),
-    }
-    rates = {name: [] for name in paths}
+    if args.path:
+        print(timed_run(args.path, args.images, args.epochs))
+        return
+    rates = {path: [] for path in PATHS}
     # Timings on a shared 2-core machine vary by tens of percent from run to run: the paths take
     # turns, and the medians are compared.
     for _ in range(args.repeats):
-        for name, run in paths.items():
-            rates[name].append(total / run(images, args.epochs))
-    print(f"seed 000's conv VAE: {total:,} images per timed run, {args.repeats} runs per path")
-    medians = {name: np.median(values) for name, values in rates.items()}
-    reference = medians["reference (tutorial loop)"]
-    for name, values in rates.items():
+        for path in PATHS:
+            rates[path].append(timed_run_in_fresh_process(path, args.images, args.epochs))
+    total = args.images * args.epochs
+    print(f"seed 000's conv VAE: {total:,} images per timed run, {args.repeats} runs per path, each in a fresh process")
+    medians = {path: np.median(values) for path, values in rates.items()}
+    for path, values in rates.items():
         runs = ", ".join(f"{v:.0f}" for v in values)
-        print(f"{name:<26} median {medians[name]:6.0f} images/s  {medians[name] / reference:5.2f}x  (runs: {runs})")
+        ratio = medians[path] / medians["reference"]
+        print(f"{PATHS[path][0]:<26} median {medians[path]:6.0f} images/s  {ratio:5.2f}x  (runs: {runs})")
 
 
 if __name__ == "__main__":

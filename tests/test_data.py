@@ -121,3 +121,13 @@ def test_training_dataset_reshuffles_each_epoch(intensities):
     assert first.shape == (16, 28, 28, 1)
     assert not np.array_equal(first, second)
     np.testing.assert_allclose(np.sort(first.ravel()), np.sort(second.ravel()))
+
+
+def test_datasets_yield_every_image_once_per_epoch_without_a_prefetch_thread(intensities):
+    for dataset in (data.train_dataset(intensities, batch_size=16), data.eval_dataset(intensities, batch_size=16)):
+        options = dataset.options()
+        assert options.autotune.enabled is False
+        assert options.experimental_optimization.inject_prefetch is False
+        epoch = np.concatenate([batch.numpy() for batch in dataset])
+        np.testing.assert_allclose(np.sort(epoch.reshape(len(epoch), -1), axis=0),
+                                   np.sort(intensities.reshape(len(intensities), -1), axis=0))
