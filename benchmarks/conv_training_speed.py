@@ -15,7 +15,8 @@ a 50-dimensional latent) with the same loss (one-sample Monte Carlo KL, as the t
 the same images. Each timed run happens in a fresh Python process (the script calls itself with
 ``--path``), so no graph, thread pool or allocator state carries over from one run to the next;
 inside it the path first runs one warm-up epoch (tracing, graph building), then is timed over
-``--epochs`` epochs of ``--images`` images. Run it from the repository root:
+``--epochs`` epochs of ``--images`` images (several: with tf.data's prefetch thread, whole epochs
+run at half speed at random, so one timed epoch would be a coin toss). Run it from the repository root:
 
     .venv/bin/python benchmarks/conv_training_speed.py
 """
@@ -109,7 +110,7 @@ def timed_run_in_fresh_process(path: str, images: int, epochs: int) -> float:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=6400, help="training images per epoch")
-    parser.add_argument("--epochs", type=int, default=2, help="timed epochs per path and repetition")
+    parser.add_argument("--epochs", type=int, default=4, help="timed epochs per path and repetition")
     parser.add_argument("--repeats", type=int, default=3, help="alternating repetitions of all paths")
     parser.add_argument("--path", choices=PATHS, help="time one path in this process and print its rate")
     args = parser.parse_args()
