@@ -73,12 +73,12 @@ def vaecore_epochs(images: np.ndarray, epochs: int, batch_size: int = 128, preci
     vae = models.GaussianVAE(*build(seed=0, precision=precision), binarization="dynamic",
                              kl_estimator="monte_carlo")
     vae.compile(optimizer=keras.optimizers.Adam(1e-3))
-    if background_prefetch:  # tf.data's defaults, as most tutorials write them
-        batches = (tf.data.Dataset.from_tensor_slices(images).cache()
-                   .shuffle(len(images), seed=0, reshuffle_each_iteration=True)
-                   .batch(batch_size).prefetch(tf.data.AUTOTUNE))
-    else:
-        batches = data.train_dataset(images, batch_size=batch_size)
+    batches = data.train_dataset(images, batch_size=batch_size)
+    if background_prefetch:  # tf.data's defaults put back, as most tutorials have them
+        defaults = tf.data.Options()
+        defaults.autotune.enabled = True
+        defaults.experimental_optimization.inject_prefetch = True
+        batches = batches.prefetch(tf.data.AUTOTUNE).with_options(defaults)
     vae.fit(batches, epochs=1, verbose=0)  # warm-up: tracing
     start = time.perf_counter()
     vae.fit(batches, epochs=epochs, verbose=0)
