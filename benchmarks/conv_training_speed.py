@@ -31,13 +31,13 @@ import numpy as np
 import vaecore
 import keras
 import tensorflow as tf
-from vaecore import data, latents, losses, models
+from vaecore import data, latents, losses, models, networks
 
 
 def build(seed: int, latent_dim: int = 50, precision: str = "float32"):
     keras.utils.set_random_seed(seed)
-    return (models.conv_encoder(latent_dim, precision=precision),
-            models.conv_decoder(latent_dim, precision=precision))
+    return (networks.conv_encoder(latent_dim, precision=precision),
+            networks.conv_decoder(latent_dim, precision=precision))
 
 
 def reference_epochs(images: np.ndarray, epochs: int, batch_size: int = 32) -> float:

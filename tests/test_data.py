@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from vaecore import data
+from vaecore import checks, data
 
 
 def test_loads_full_mnist_from_the_environment_variable(mnist_path, monkeypatch):
@@ -90,7 +90,7 @@ def test_to_unit_interval_rejects_what_is_not_uint8_mnist():
 )
 def test_check_images_names_the_problem(images, message):
     with pytest.raises(ValueError, match=message):
-        data.check_images(images)
+        checks.images(images)
 
 
 def test_static_binarization_thresholds_at_one_half():

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 from scipy import special, stats
 
-from vaecore import latents, losses
+from vaecore import estimators, latents, losses
 
 LOGITS = np.array([1.2, 2.3, 1.4, 3.3, 0.1], np.float32)
 
@@ -62,7 +62,7 @@ def test_gumbel_softmax_argmax_is_the_gumbel_max_sample():
 
 @pytest.mark.parametrize("temperature", [0.0, -1.0, float("nan")])
 def test_non_positive_temperature_is_refused(temperature):
-    with pytest.raises(ValueError, match="temperature must be positive"):
+    with pytest.raises(ValueError, match=r"temperature must lie in \(0, inf\), got"):
         latents.gumbel_softmax(LOGITS, temperature)
 
 
@@ -71,15 +71,26 @@ def test_tensor_temperature_is_checked_in_the_graph():
         latents.gumbel_softmax(LOGITS, tf.constant(0.0))
 
 
-def test_hard_gumbel_softmax_is_one_hot_forward_and_relaxed_backward():
-    logits = tf.Variable(LOGITS[None])
+def test_hard_gumbel_softmax_is_exactly_one_hot_forward_and_relaxed_backward():
+    logits = tf.Variable(tf.random.stateless_normal((2000, 10), seed=(1, 2)) * 3.0)
     with tf.GradientTape(persistent=True) as tape:
         hard = latents.gumbel_softmax(logits, 0.7, hard=True, seed=(4, 2))
         soft = latents.gumbel_softmax(logits, 0.7, hard=False, seed=(4, 2))
-        weights = tf.range(5, dtype=tf.float32)
+        weights = tf.range(10, dtype=tf.float32)
         hard_value, soft_value = tf.reduce_sum(hard * weights), tf.reduce_sum(soft * weights)
-    assert sorted(hard.numpy().ravel().tolist()) == [0.0, 0.0, 0.0, 0.0, 1.0]
-    np.testing.assert_allclose(tape.gradient(hard_value, logits), tape.gradient(soft_value, logits), rtol=1e-6)
+    # Bit for bit: every entry is exactly 0.0 or 1.0, and each row holds one 1.0.
+    assert np.all((hard.numpy() == 0.0) | (hard.numpy() == 1.0))
+    assert np.all(hard.numpy().sum(axis=-1) == 1.0)
+    np.testing.assert_array_equal(tape.gradient(hard_value, logits), tape.gradient(soft_value, logits))
+
+
+def test_the_usual_straight_through_formula_is_not_exact_and_ours_is():
+    # forward + soft - sg(soft) rounds in float32; forward + (soft - sg(soft)) does not.
+    soft = tf.nn.softmax(tf.random.stateless_normal((5000, 10), seed=(0, 7)))
+    hard = latents.one_hot_argmax(soft)
+    naive = hard + soft - tf.stop_gradient(soft)
+    assert np.any(naive.numpy() != hard.numpy())
+    np.testing.assert_array_equal(latents.straight_through(hard, soft), hard)
 
 
 def test_straight_through_has_forward_value_and_backward_gradient():
@@ -87,8 +98,46 @@ def test_straight_through_has_forward_value_and_backward_gradient():
     with tf.GradientTape() as tape:
         y = latents.straight_through(tf.constant([0.0, 1.0]), 3.0 * x)
         total = tf.reduce_sum(y * tf.constant([1.0, 2.0]))
-    np.testing.assert_allclose(y, [0.0, 1.0])
+    np.testing.assert_array_equal(y, [0.0, 1.0])
     np.testing.assert_allclose(tape.gradient(total, x), [3.0, 6.0])
+
+
+def softmax_jacobian(p):
+    return np.diag(p) - np.outer(p, p)
+
+
+def test_straight_through_sample_backpropagates_the_softmax_jacobian():
+    logits = tf.Variable([[0.5, -1.0, 2.0]])
+    g = np.array([1.0, -2.0, 0.5])
+    with tf.GradientTape() as tape:
+        code = latents.straight_through_sample(logits)
+        value = tf.reduce_sum(code * g)
+    assert sorted(code.numpy().ravel().tolist()) == [0.0, 0.0, 1.0]
+    p = special.softmax([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(tape.gradient(value, logits)[0], softmax_jacobian(p) @ g, rtol=1e-5)
+
+
+@pytest.mark.parametrize("temperature", [1.0, 2.0])
+def test_reinmax_backward_pass_by_hand(temperature):
+    # Liu et al. (2023), algorithm 2: with pi0 = softmax(l), D the one-hot sample and
+    # pi1 = (softmax(l / t) + D) / 2, the gradient is 2 J(pi1) g - J(pi0) g / 2.
+    l = np.array([0.5, -1.0, 2.0])
+    g = np.array([1.0, -2.0, 0.5])
+    logits = tf.Variable([l], dtype=tf.float32)
+    tf.random.set_seed(3)
+    with tf.GradientTape() as tape:
+        code = latents.reinmax_sample(logits, temperature)
+        value = tf.reduce_sum(code * g)
+    d = code.numpy()[0]
+    assert sorted(d.tolist()) == [0.0, 0.0, 1.0]
+    pi0, pi1 = special.softmax(l), 0.5 * (special.softmax(l / temperature) + d)
+    expected = 2.0 * softmax_jacobian(pi1) @ g - 0.5 * softmax_jacobian(pi0) @ g
+    np.testing.assert_allclose(tape.gradient(value, logits)[0], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_reinmax_refuses_temperatures_below_one():
+    with pytest.raises(ValueError, match=r"temperature must lie in \[1, inf\), got 0.5"):
+        latents.reinmax_sample(LOGITS, 0.5)
 
 
 def test_categorical_sample_is_one_hot_with_softmax_frequencies_and_no_gradient():
@@ -114,7 +163,7 @@ def test_score_function_gradient_matches_the_exact_gradient():
     with tf.GradientTape() as tape:
         z = latents.categorical_sample(tf.tile(logits, [n, 1]))
         reward = tf.reduce_sum(z * w, axis=-1)
-        surrogate = latents.score_function_surrogate(latents.categorical_log_prob(tf.tile(logits, [n, 1]), z),
+        surrogate = estimators.score_function_surrogate(losses.categorical_log_prob(tf.tile(logits, [n, 1]), z),
                                                      reward, baseline=tf.reduce_mean(reward))
         objective = tf.reduce_mean(surrogate)
     estimate = tape.gradient(objective, logits).numpy()[0]
@@ -124,7 +173,7 @@ def test_score_function_gradient_matches_the_exact_gradient():
 def test_categorical_log_prob_by_hand():
     logits = tf.constant([[[0.0, np.log(3.0)], [0.0, 0.0]]])  # probs (1/4, 3/4) and (1/2, 1/2)
     one_hot = tf.constant([[[0.0, 1.0], [1.0, 0.0]]])
-    np.testing.assert_allclose(latents.categorical_log_prob(logits, one_hot), [np.log(0.75) + np.log(0.5)], rtol=1e-6)
+    np.testing.assert_allclose(losses.categorical_log_prob(logits, one_hot), [np.log(0.75) + np.log(0.5)], rtol=1e-6)
 
 
 def test_categorical_kl_to_uniform_matches_scipy():

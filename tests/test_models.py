@@ -5,19 +5,19 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from vaecore import data, losses, models
+from vaecore import data, estimators, evaluation, losses, models, networks
 
 
 def small_vae(**kwargs):
-    return models.GaussianVAE(models.dense_encoder(4, (32,)), models.dense_decoder(4, (32,)), **kwargs)
+    return models.GaussianVAE(networks.dense_encoder(4, (32,)), networks.dense_decoder(4, (32,)), **kwargs)
 
 
 @pytest.mark.parametrize("latent_dim", [0, -3, 2.5])
 def test_latent_size_below_one_is_refused(latent_dim):
-    with pytest.raises(ValueError, match="latent_dim must be a positive integer"):
-        models.dense_encoder(latent_dim)
-    with pytest.raises(ValueError, match="latent_dim must be a positive integer"):
-        models.dense_decoder(latent_dim)
+    with pytest.raises(ValueError, match="latent_dim must be an integer of at least 1"):
+        networks.dense_encoder(latent_dim)
+    with pytest.raises(ValueError, match="latent_dim must be an integer of at least 1"):
+        networks.dense_decoder(latent_dim)
 
 
 @pytest.mark.parametrize("option", [{"binarization": "threshold"}, {"kl_estimator": "sampled"}])
@@ -32,9 +32,9 @@ def test_training_raises_the_elbo(intensities):
     test = data.binarize_fixed(images, seed=0)
     vae = small_vae(binarization="dynamic")
     vae.compile(optimizer=keras.optimizers.Adam(3e-3))
-    before = models.evaluate_elbo(vae, test)["elbo"]
+    before = evaluation.evaluate_elbo(vae, test)["elbo"]
     history = vae.fit(data.train_dataset(images, 64), epochs=15, verbose=0)
-    after = models.evaluate_elbo(vae, test)["elbo"]
+    after = evaluation.evaluate_elbo(vae, test)["elbo"]
     assert after > before + 20
     assert history.history["elbo"][-1] > history.history["elbo"][0]
 
@@ -44,7 +44,7 @@ def test_evaluation_reports_the_elbo_with_its_closed_form_kl(intensities):
     vae = small_vae()
     vae.compile(optimizer="adam")
     binary = data.binarize_fixed(intensities, seed=1)
-    result = models.evaluate_elbo(vae, binary, batch_size=16)
+    result = evaluation.evaluate_elbo(vae, binary, batch_size=16)
     mean, logvar = vae.encoder(binary)
     expected_kl = float(tf.reduce_mean(losses.kl_to_standard_normal(mean, logvar)))
     np.testing.assert_allclose(result["kl"], expected_kl, rtol=1e-5)
@@ -73,7 +73,7 @@ def test_evaluation_on_grey_images_is_refused(intensities):
     vae = small_vae()
     vae.compile(optimizer="adam")
     with pytest.raises(tf.errors.InvalidArgumentError, match="evaluation images must be binary"):
-        models.evaluate_elbo(vae, intensities)
+        evaluation.evaluate_elbo(vae, intensities)
 
 
 def test_pictures_are_probabilities_of_the_right_shape(intensities):
@@ -88,79 +88,116 @@ def test_pictures_are_probabilities_of_the_right_shape(intensities):
 
 
 def categorical_vae(estimator, **kwargs):
-    return models.CategoricalVAE(models.dense_logits_encoder(3, 4, (32,)), models.dense_decoder(12, (32,)),
+    return models.CategoricalVAE(networks.dense_logits_encoder(3, 4, (32,)), networks.dense_decoder(12, (32,)),
                                  estimator=estimator, **kwargs)
 
 
+ESTIMATORS = {
+    "none": estimators.NoGradient, "score function": estimators.ScoreFunction,
+    "leave-one-out": lambda: estimators.LeaveOneOut(3), "Gumbel-Softmax": estimators.GumbelSoftmax,
+    "straight-through": estimators.StraightThrough, "ST Gumbel": estimators.StraightThroughGumbel,
+    "ReinMax": lambda: estimators.ReinMax(1.5),
+}
+
+
 def test_categorical_builders_refuse_bad_sizes():
-    with pytest.raises(ValueError, match="num_classes must be an integer of at least 2"):
-        models.dense_logits_encoder(3, 1)
-    with pytest.raises(ValueError, match="latent_dim must be a positive integer"):
-        models.dense_logits_encoder(0, 10)
-    with pytest.raises(ValueError, match="estimator must be one of"):
+    with pytest.raises(ValueError, match="num_classes must be an integer of at least 2, got 1"):
+        networks.dense_logits_encoder(3, 1)
+    with pytest.raises(ValueError, match="num_latents must be an integer of at least 1, got 0"):
+        networks.dense_logits_encoder(0, 10)
+    with pytest.raises(ValueError, match="estimator must be a vaecore.estimators.Estimator, got 'magic'"):
         categorical_vae("magic")
-    with pytest.raises(ValueError, match="temperature must be positive"):
-        categorical_vae("gumbel_softmax", temperature=0.0)
 
 
 def test_categorical_evaluation_uses_the_closed_form_kl_to_the_uniform_prior(intensities):
-    vae = categorical_vae("reinforce")
+    vae = categorical_vae(estimators.ScoreFunction())
     vae.compile(optimizer="adam")
     binary = data.binarize_fixed(intensities, seed=2)
-    result = models.evaluate_elbo(vae, binary, batch_size=16)
+    result = evaluation.evaluate_elbo(vae, binary, batch_size=16)
+    assert set(result) == {"elbo", "reconstruction", "kl"}
     expected_kl = float(tf.reduce_mean(losses.kl_categorical_to_uniform(vae.encoder(binary))))
     np.testing.assert_allclose(result["kl"], expected_kl, rtol=1e-5)
     assert 0.0 <= result["kl"] <= 3 * np.log(4.0)
 
 
-def encoder_gradients(vae, images):
-    """Gradients of the reconstruction term, through the training sample, for the encoder's weights."""
+def reconstruction_gradients(vae, images):
+    """Gradients of the estimator's objective (reconstruction + surrogate) for the encoder's weights."""
     x = data.binarize_fixed(images, seed=0)
     with tf.GradientTape() as tape:
-        logits = vae.encoder(x)
-        z = vae.training_sample(logits)
-        reconstruction = losses.bernoulli_log_likelihood(x, vae.decode(z))
-    return tape.gradient(reconstruction, vae.encoder.trainable_weights)
+        objective, _, _ = vae.estimator.objective(vae.encoder(x), lambda codes: vae.reconstruction(x, codes))
+    return tape.gradient(objective, vae.encoder.trainable_weights)
 
 
-@pytest.mark.parametrize("estimator, reaches_encoder", [
-    ("none", False), ("reinforce", False), ("gumbel_softmax", True), ("straight_through", True)])
-def test_which_samples_let_the_reconstruction_gradient_reach_the_encoder(intensities, estimator, reaches_encoder):
-    # REINFORCE reaches the encoder through its surrogate term, not through the sample itself.
-    gradients = encoder_gradients(categorical_vae(estimator), intensities)
-    assert all((g is not None) == reaches_encoder for g in gradients)
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+def test_only_the_no_gradient_estimator_leaves_the_encoder_without_a_reconstruction_gradient(intensities, name):
+    gradients = reconstruction_gradients(categorical_vae(ESTIMATORS[name]()), intensities)
+    assert all((g is None) == (name == "none") for g in gradients)
 
 
-@pytest.mark.parametrize("estimator", ["reinforce", "gumbel_softmax", "straight_through"])
-def test_categorical_training_raises_the_elbo(intensities, estimator):
+@pytest.mark.parametrize("name", [name for name in ESTIMATORS if name != "none"])
+def test_categorical_training_raises_the_elbo(intensities, name):
     keras.utils.set_random_seed(0)
     images = np.repeat(intensities[:4], 64, axis=0)
     test = data.binarize_fixed(images, seed=0)
-    vae = categorical_vae(estimator)
+    vae = categorical_vae(ESTIMATORS[name]())
     vae.compile(optimizer=keras.optimizers.Adam(3e-3))
-    before = models.evaluate_elbo(vae, test)["elbo"]
-    vae.fit(data.train_dataset(images, 64), epochs=10, verbose=0)
-    assert models.evaluate_elbo(vae, test)["elbo"] > before + 20
+    before = evaluation.evaluate_elbo(vae, test)["elbo"]
+    history = vae.fit(data.train_dataset(images, 64), epochs=10, verbose=0).history
+    assert evaluation.evaluate_elbo(vae, test)["elbo"] > before + 20
+    # The discrete ELBO is tracked under the same name whatever the estimator; a relaxed objective apart.
+    assert ("relaxed_elbo" in history) == vae.estimator.relaxed
+    np.testing.assert_allclose(history["elbo"][-1], history["reconstruction"][-1] - history["kl"][-1], rtol=1e-4)
 
 
-def test_reinforce_baseline_tracks_the_reconstruction(intensities):
+def test_relaxed_training_reports_the_discrete_elbo_at_the_gumbel_max_code(intensities):
+    # At a high temperature the relaxed code is far from one-hot: the two objectives must differ.
     keras.utils.set_random_seed(0)
-    vae = categorical_vae("reinforce", baseline_decay=0.5)
+    vae = categorical_vae(estimators.GumbelSoftmax(temperature=5.0))
+    for layer in vae.decoder.layers:  # a decoder that depends strongly on its code
+        if layer.weights:
+            layer.kernel.assign(layer.kernel * 10.0)
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+    logs = vae.train_on_batch(data.binarize_fixed(intensities, seed=0), return_dict=True)
+    assert abs(logs["relaxed_elbo"] - logs["elbo"]) > 50.0
+
+
+def test_score_function_baseline_tracks_the_reconstruction(intensities):
+    keras.utils.set_random_seed(0)
+    vae = categorical_vae(estimators.ScoreFunction(baseline_decay=0.5))
     vae.compile(optimizer=keras.optimizers.Adam(1e-3))
     history = vae.fit(data.train_dataset(intensities, 16), epochs=20, verbose=0)
-    np.testing.assert_allclose(float(vae.baseline), history.history["reconstruction"][-1], rtol=0.1)
+    np.testing.assert_allclose(float(vae.estimator.baseline), history.history["reconstruction"][-1], rtol=0.1)
 
 
 def test_categorical_pictures(intensities):
-    vae = categorical_vae("straight_through")
+    vae = categorical_vae(estimators.StraightThrough())
     assert vae.reconstruct(intensities[:2]).shape == (2, 28, 28, 1)
     assert vae.sample_prior(3).shape == (3, 28, 28, 1)
 
 
+def test_categorical_importance_weights_by_enumeration():
+    # One latent of 4 classes: log p(x) = log sum_k p(x|e_k) / 4 exactly, and the k-sample bound
+    # converges to it, starting from the ELBO at k = 1.
+    keras.utils.set_random_seed(5)
+    vae = models.CategoricalVAE(networks.dense_logits_encoder(1, 4, (8,)), networks.dense_decoder(4, (8,)),
+                                estimator=estimators.NoGradient())
+    x = data.binarize_fixed(np.random.default_rng(1).random((3, 28, 28, 1), dtype=np.float32), seed=0)
+    codes = tf.one_hot(tf.range(4), 4)[:, None, None, :] * tf.ones((1, 3, 1, 1))
+    exact = tf.reduce_logsumexp(vae.reconstruction(x, codes), axis=0).numpy() - np.log(4.0)
+    tf.random.set_seed(0)
+    estimate = evaluation.importance_weighted_log_likelihood(vae, x, k=4000, chunk=1000).numpy()
+    np.testing.assert_allclose(estimate, exact, atol=0.05)
+    weights = vae.log_importance_weights(x, 2000).numpy()
+    logits = vae.encoder(x)
+    q = tf.nn.softmax(logits)[:, 0].numpy()
+    elbo = (q * vae.reconstruction(x, codes).numpy().T).sum(1) - losses.kl_categorical_to_uniform(logits).numpy()
+    np.testing.assert_allclose(weights.mean(axis=0), elbo, atol=0.5)
+
+
 @pytest.mark.parametrize("heads", ["separate", "split"])
 def test_conv_vae_shapes(heads):
-    encoder, decoder = models.conv_encoder(5, heads=heads), models.conv_decoder(5)
-    wide = models.conv_decoder(5, filters=(8, 4), hidden=(16,), base_channels=8)
+    encoder, decoder = networks.conv_encoder(5, heads=heads), networks.conv_decoder(5)
+    wide = networks.conv_decoder(5, filters=(8, 4), hidden=(16,), base_channels=8)
     assert wide(np.zeros((2, 5), np.float32)).shape == (2, 28, 28, 1)
     mean, logvar = encoder(np.zeros((2, 28, 28, 1), np.float32))
     assert mean.shape == logvar.shape == (2, 5)
@@ -170,17 +207,17 @@ def test_conv_vae_shapes(heads):
 @pytest.mark.parametrize("hidden", [(), (16,)])
 def test_split_and_separate_heads_are_the_same_function_class(hidden):
     # Both have the same weights in a different layout: copying them over gives identical outputs.
-    separate = models.conv_encoder(4, heads="separate", hidden=hidden)
-    split = models.conv_encoder(4, heads="split", hidden=hidden)
+    separate = networks.conv_encoder(4, heads="separate", hidden=hidden)
+    split = networks.conv_encoder(4, heads="split", hidden=hidden)
     assert separate.count_params() == split.count_params()
-    models.copy_to_split_heads(separate, split)
+    networks.copy_to_split_heads(separate, split)
     x = np.random.default_rng(0).random((3, 28, 28, 1)).astype(np.float32)
     for a, b in zip(separate(x), split(x)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="differ only in their heads"):
-        models.copy_to_split_heads(separate, models.conv_encoder(4, heads="split", hidden=(8, 8)))
+        networks.copy_to_split_heads(separate, networks.conv_encoder(4, heads="split", hidden=(8, 8)))
     with pytest.raises(ValueError, match="heads must be"):
-        models.conv_encoder(4, heads="shared")
+        networks.conv_encoder(4, heads="shared")
 
 
 def test_bfloat16_arithmetic_gives_float32_outputs_close_to_float32(intensities):
@@ -188,8 +225,8 @@ def test_bfloat16_arithmetic_gives_float32_outputs_close_to_float32(intensities)
     vaes = {}
     for precision in ("float32", "mixed_bfloat16"):
         keras.utils.set_random_seed(0)  # the same initial weights for both
-        vaes[precision] = models.GaussianVAE(models.conv_encoder(3, precision=precision),
-                                             models.conv_decoder(3, precision=precision))
+        vaes[precision] = models.GaussianVAE(networks.conv_encoder(3, precision=precision),
+                                             networks.conv_decoder(3, precision=precision))
     exact, rounded = vaes["float32"], vaes["mixed_bfloat16"]
     assert rounded.encoder.layers[1].compute_dtype == "bfloat16"
     for a, b in zip(exact.encode(x), rounded.encode(x)):
@@ -204,4 +241,4 @@ def test_bfloat16_arithmetic_gives_float32_outputs_close_to_float32(intensities)
     history = rounded.fit(data.train_dataset(intensities, 8), epochs=1, verbose=0).history
     assert np.isfinite(history["elbo"][-1])
     with pytest.raises(ValueError, match="precision must be one of"):
-        models.conv_decoder(3, precision="float16")
+        networks.conv_decoder(3, precision="float16")

@@ -8,11 +8,16 @@ import pytest  # noqa: E402
 from vaecore import plots  # noqa: E402
 
 
-def test_results_table_is_markdown_with_one_line_per_row():
-    table = plots.results_table([{"model": "a", "elbo": -90.5}, {"model": "b", "elbo": -100.25}])
-    assert table.data.splitlines() == ["| model | elbo |", "|---|---|", "| a | -90.5 |", "| b | -100.25 |"]
+def test_results_table_is_an_html_table_with_one_row_per_result():
+    table = plots.results_table([{"model": "a<b", "elbo": -90.5}, {"model": "c", "elbo": -100.25}])
+    html = table._repr_html_()
+    assert html.startswith("<table") and html.count("<tr>") == 3 and html.count("<th>") == 2
+    assert "<td>a&lt;b</td><td>-90.5</td>" in html
+    assert repr(table).splitlines() == ["model  elbo", "-----  -------", "a<b    -90.5", "c      -100.25"]
     with pytest.raises(ValueError, match="at least one row"):
         plots.results_table([])
+    with pytest.raises(ValueError, match="every row needs the columns"):
+        plots.results_table([{"a": 1}, {"b": 2}])
 
 
 def test_figures_have_one_panel_per_image():

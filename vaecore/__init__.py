@@ -1,14 +1,22 @@
 """vaecore: the small shared module every chapter of the book imports.
 
-One idea per submodule:
+One idea per submodule, and who may import whom (an arrow means "imports"):
 
-- ``runtime``  seeds, the smoke switch (``VAECORE_SMOKE``) and a stopwatch;
-- ``data``     finding, verifying and binarizing MNIST, and ``tf.data`` pipelines;
-- ``latents``  sampling latent codes (the reparameterization trick);
-- ``losses``   log-likelihoods, KL divergences and the ELBO;
-- ``models``   encoder/decoder builders and VAEs as ``keras.Model`` subclasses;
-- ``training`` ``model.fit`` with a timer, and a cosine learning-rate schedule;
-- ``plots``    image grids, reconstructions and training curves.
+- ``runtime``    seeds, the smoke switch (``VAECORE_SMOKE``) and a stopwatch;
+- ``checks``     argument checks with messages that say what to pass instead;
+- ``data``       finding, verifying and binarizing MNIST, and ``tf.data`` pipelines -> checks;
+- ``latents``    sampling latent codes: reparameterization, Gumbel, straight-through -> checks;
+- ``losses``     log-likelihoods, KL divergences, the ELBO and the importance-weighted bound;
+- ``estimators`` gradient estimators for categorical codes -> latents, losses, checks;
+- ``gradients``  an estimator measured against the exact, enumerated gradient -> checks;
+- ``networks``   encoder and decoder builders -> checks;
+- ``models``     VAEs as ``keras.Model`` subclasses -> data, latents, losses, estimators, checks;
+- ``evaluation`` test-set scores and importance-weighted bounds -> data, losses, checks;
+- ``training``   ``model.fit`` with a timer, learning-rate and temperature schedules -> data, runtime, checks;
+- ``plots``      figures and results tables.
+
+Latents, losses, estimators and gradients know no model; models and evaluation draw nothing;
+data knows no model. ``tests/test_layering.py`` keeps these rules true.
 
 Import ``vaecore`` before TensorFlow: it keeps TensorFlow's C++ start-up log
 lines out of notebook outputs.
@@ -47,6 +55,9 @@ def _import_tensorflow_quietly() -> None:
 
 _import_tensorflow_quietly()
 
-from vaecore import data, latents, losses, models, plots, runtime, training  # noqa: E402
+from vaecore import (  # noqa: E402
+    checks, data, estimators, evaluation, gradients, latents, losses, models, networks, plots, runtime, training,
+)
 
-__all__ = ["data", "latents", "losses", "models", "plots", "runtime", "training"]
+__all__ = ["checks", "data", "estimators", "evaluation", "gradients", "latents", "losses", "models", "networks",
+           "plots", "runtime", "training"]

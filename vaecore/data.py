@@ -22,8 +22,10 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from vaecore import checks
+from vaecore.checks import IMAGE_SHAPE
+
 ENV_VARIABLE = "VAECORE_DATA"
-IMAGE_SHAPE = (28, 28, 1)
 STATIC_THRESHOLD = 0.5  # the source articles' binarization
 _KEYS = ("x_train", "y_train", "x_test", "y_test")
 _SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28, 28), "y_test": (10000,)}
@@ -147,22 +149,6 @@ def verify_mnist(arrays: dict[str, np.ndarray], source: str = "the arrays") -> N
         )
 
 
-def check_images(images, name: str = "images") -> None:
-    """Raise a clear error unless ``images`` is a batch of 28x28x1 intensities in [0, 1]."""
-    shape = tuple(np.shape(images))
-    if shape[1:] != IMAGE_SHAPE:
-        raise ValueError(
-            f"{name} have shape {shape}, expected (batch, 28, 28, 1); "
-            "use vaecore.data.to_unit_interval to turn (batch, 28, 28) uint8 MNIST into that layout."
-        )
-    low, high = float(np.min(images)), float(np.max(images))
-    if low < 0.0 or high > 1.0:
-        raise ValueError(
-            f"{name} have values in [{low:g}, {high:g}], expected intensities in [0, 1]; "
-            "divide uint8 pixels by 255 (vaecore.data.to_unit_interval)."
-        )
-
-
 def to_unit_interval(images: np.ndarray) -> np.ndarray:
     """uint8 images of shape (n, 28, 28) as float32 intensities in [0, 1], shape (n, 28, 28, 1)."""
     images = np.asarray(images)
@@ -171,15 +157,20 @@ def to_unit_interval(images: np.ndarray) -> np.ndarray:
     return (images.astype(np.float32) / 255.0)[..., None]
 
 
-def binarize_static(images: np.ndarray, threshold: float = STATIC_THRESHOLD) -> np.ndarray:
-    """The source articles' protocol: a pixel is 1 where its intensity exceeds ``threshold``."""
-    check_images(images)
-    return (images > threshold).astype(np.float32)
+def binarize_static(images: np.ndarray) -> np.ndarray:
+    """The source articles' protocol: a pixel is 1 where its intensity exceeds ``STATIC_THRESHOLD``."""
+    checks.images(images)
+    return threshold(np.asarray(images)).numpy()
+
+
+def threshold(images: tf.Tensor) -> tf.Tensor:
+    """1 where an intensity exceeds ``STATIC_THRESHOLD``, else 0 (the static binarization, on the device)."""
+    return tf.cast(images > STATIC_THRESHOLD, tf.float32)
 
 
 def binarize_fixed(images: np.ndarray, seed: int = 0) -> np.ndarray:
     """One Bernoulli draw per pixel from a seeded generator: the frozen evaluation set."""
-    check_images(images)
+    checks.images(images)
     uniform = np.random.default_rng(seed).random(images.shape, dtype=np.float32)
     return (uniform < images).astype(np.float32)
 
@@ -187,6 +178,19 @@ def binarize_fixed(images: np.ndarray, seed: int = 0) -> np.ndarray:
 def binarize_dynamic(images: tf.Tensor) -> tf.Tensor:
     """A fresh Bernoulli draw per pixel, on the device; called inside every training step."""
     return tf.cast(tf.random.uniform(tf.shape(images), dtype=images.dtype) < images, images.dtype)
+
+
+TRAINING_BINARIZATIONS = {"dynamic": binarize_dynamic, "static": threshold, "none": tf.identity}
+
+
+def training_binarization(name: str):
+    """The in-step binarization a model applies to each training batch, by name.
+
+    ``"dynamic"``: a fresh draw each time; ``"static"``: the 0.5 threshold; ``"none"``: the
+    images are binary already.
+    """
+    checks.one_of("binarization", name, tuple(TRAINING_BINARIZATIONS))
+    return TRAINING_BINARIZATIONS[name]
 
 
 def _in_foreground(dataset: tf.data.Dataset) -> tf.data.Dataset:
@@ -204,7 +208,7 @@ def _in_foreground(dataset: tf.data.Dataset) -> tf.data.Dataset:
 
 def train_dataset(images: np.ndarray, batch_size: int = 128, seed: int = 0) -> tf.data.Dataset:
     """Shuffled batches of intensities, reshuffled every epoch; the array is copied in once."""
-    check_images(images)
+    checks.images(images)
     shuffled = (tf.data.Dataset.from_tensor_slices(images).cache()
                 .shuffle(len(images), seed=seed, reshuffle_each_iteration=True))
     return _in_foreground(shuffled.batch(batch_size))
@@ -212,5 +216,5 @@ def train_dataset(images: np.ndarray, batch_size: int = 128, seed: int = 0) -> t
 
 def eval_dataset(images: np.ndarray, batch_size: int = 1000) -> tf.data.Dataset:
     """Batches of a (binarized) evaluation set in a fixed order."""
-    check_images(images)
+    checks.images(images)
     return _in_foreground(tf.data.Dataset.from_tensor_slices(images).cache().batch(batch_size))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from vaecore import checks
+
 
 def reparameterize(mean: tf.Tensor, logvar: tf.Tensor) -> tf.Tensor:
     """A sample of N(mean, diag(exp(logvar))) that is differentiable in both arguments.
@@ -61,16 +63,6 @@ def gumbel_max_sample(logits: tf.Tensor, num_samples: int | None = None, seed=No
     return tf.argmax(logits + sample_gumbel(shape, seed, logits.dtype), axis=-1, output_type=tf.int32)
 
 
-def check_temperature(temperature) -> None:
-    """Refuse a temperature that is not positive: a Gumbel-Softmax divides by it."""
-    if isinstance(temperature, (int, float)):
-        if not temperature > 0:  # also catches NaN
-            raise ValueError(f"temperature must be positive, got {temperature}; use e.g. 1.0, or 0.5 for "
-                             "samples closer to one-hot")
-    else:
-        tf.debugging.assert_positive(temperature, message="temperature must be positive")
-
-
 def gumbel_softmax(logits: tf.Tensor, temperature, hard: bool = False, seed=None) -> tf.Tensor:
     """A relaxed one-hot sample softmax((logits + g) / temperature) (Jang et al.; Maddison et al., 2017).
 
@@ -78,7 +70,7 @@ def gumbel_softmax(logits: tf.Tensor, temperature, hard: bool = False, seed=None
     vectors. ``hard=True`` returns the exact one-hot argmax in the forward pass and the relaxed
     sample's gradient in the backward pass (straight-through Gumbel-Softmax).
     """
-    check_temperature(temperature)
+    _check_temperature(temperature)
     logits = tf.convert_to_tensor(logits)
     relaxed = tf.nn.softmax((logits + sample_gumbel(tf.shape(logits), seed, logits.dtype)) / temperature)
     return straight_through(one_hot_argmax(relaxed), relaxed) if hard else relaxed
@@ -90,8 +82,13 @@ def one_hot_argmax(probs: tf.Tensor) -> tf.Tensor:
 
 
 def straight_through(forward: tf.Tensor, backward: tf.Tensor) -> tf.Tensor:
-    """Equal to ``forward`` in value, with the gradient of ``backward``: forward + backward - sg(backward)."""
-    return forward + backward - tf.stop_gradient(backward)
+    """Equal to ``forward`` bit for bit, with the gradient of ``backward``.
+
+    Computed as ``forward + (backward - stop_gradient(backward))``: the bracket is exactly 0 in
+    floating point, so the value is exactly ``forward``. The usual ``forward + backward -
+    stop_gradient(backward)`` rounds: a one-hot 1.0 can come out as 0.99999994.
+    """
+    return forward + (backward - tf.stop_gradient(backward))
 
 
 def categorical_sample(logits: tf.Tensor) -> tf.Tensor:
@@ -102,17 +99,48 @@ def categorical_sample(logits: tf.Tensor) -> tf.Tensor:
     return tf.one_hot(index, tf.shape(logits)[-1], dtype=logits.dtype)
 
 
-def score_function_surrogate(log_prob: tf.Tensor, reward: tf.Tensor, baseline=0.0) -> tf.Tensor:
-    """A per-example term whose gradient is the score-function (REINFORCE) estimate.
+def straight_through_sample(logits: tf.Tensor) -> tf.Tensor:
+    """A one-hot sample forward, the gradient of softmax(logits) backward (DreamerV2's estimator)."""
+    return straight_through(categorical_sample(logits), tf.nn.softmax(logits))
 
-    d/dphi E_q[f(z)] = E_q[(f(z) - b) d/dphi log q(z)] for any b that does not depend on z.
-    The value of the surrogate means nothing; only its gradient does. Add it to the loss
-    with the sign of the objective (maximize: subtract it).
+
+def _softmax_vjp(probs: tf.Tensor, upstream: tf.Tensor) -> tf.Tensor:
+    """The vector-Jacobian product of a softmax with outputs ``probs``: (diag(p) - p p^T) g."""
+    return probs * upstream - probs * tf.reduce_sum(probs * upstream, axis=-1, keepdims=True)
+
+
+def reinmax_sample(logits: tf.Tensor, temperature) -> tf.Tensor:
+    """A one-hot sample D from softmax(logits) whose gradient is ReinMax's (Liu et al., 2023).
+
+    Straight-through takes one Euler step of the softmax's Jacobian at pi0 = softmax(logits);
+    ReinMax takes Heun's second-order step: with pi1 = (softmax(logits / temperature) + D) / 2,
+    the gradient for the logits is 2 J(pi1) g - J(pi0) g / 2, where J(p) = diag(p) - p p^T and g
+    is the gradient that arrives at D. The paper's reference implementation refuses
+    temperatures below 1, and so does this one.
     """
-    return tf.stop_gradient(reward - baseline) * log_prob
+    _check_temperature(temperature, minimum=1.0)
+    logits = tf.convert_to_tensor(logits)
+    temperature = tf.cast(temperature, logits.dtype)
+    probs = tf.nn.softmax(logits)
+    sample = categorical_sample(logits)
+
+    @tf.custom_gradient
+    def code(logits):
+        def backward(upstream):
+            midpoint = 0.5 * (tf.nn.softmax(logits / temperature) + sample)
+            return 2.0 * _softmax_vjp(midpoint, upstream) - 0.5 * _softmax_vjp(probs, upstream)
+
+        return tf.identity(sample), backward
+
+    return code(logits)
 
 
-def categorical_log_prob(logits: tf.Tensor, one_hot: tf.Tensor) -> tf.Tensor:
-    """log q(z) of one-hot samples under softmax(logits), summed over all but the batch axis."""
-    log_q = tf.reduce_sum(one_hot * tf.nn.log_softmax(logits), axis=-1)
-    return tf.reduce_sum(tf.reshape(log_q, [tf.shape(log_q)[0], -1]), axis=1)
+def _check_temperature(temperature, minimum: float = 0.0) -> None:
+    """A Python temperature is checked at once; a tensor or variable when the graph runs."""
+    if isinstance(temperature, (int, float)):
+        checks.temperature(temperature, minimum)
+    elif minimum == 0.0:
+        tf.debugging.assert_positive(temperature, message="temperature must be positive")
+    else:
+        tf.debugging.assert_greater_equal(temperature, tf.cast(minimum, temperature.dtype),
+                                          message=f"temperature must be at least {minimum:g}")

@@ -86,6 +86,12 @@ def kl_categorical_to_uniform(logits: tf.Tensor) -> tf.Tensor:
     return tf.reduce_sum(tf.reshape(kl, [tf.shape(kl)[0], -1]), axis=1)
 
 
+def categorical_log_prob(logits: tf.Tensor, one_hot: tf.Tensor) -> tf.Tensor:
+    """log q(z) of one-hot codes under softmax(logits), summed over all but the batch axis."""
+    log_q = tf.reduce_sum(one_hot * tf.nn.log_softmax(logits), axis=-1)
+    return tf.reduce_sum(tf.reshape(log_q, [tf.shape(log_q)[0], -1]), axis=1)
+
+
 def importance_weighted_bound(log_weights: tf.Tensor) -> tf.Tensor:
     """log (1/k) sum_i exp(log_weights[i]) over axis 0, computed stably with log-sum-exp.
 

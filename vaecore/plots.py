@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -95,13 +97,33 @@ def latent_manifold(images, values, title: str | None = None):
     return fig
 
 
-def results_table(rows: list[dict]):
-    """A list of same-keyed dicts as a Markdown table (rendered by Jupyter and by the book)."""
-    from IPython.display import Markdown
+class ResultsTable:
+    """Rows of same-keyed dicts shown as an HTML ``<table>`` by Jupyter and by the book, as aligned text elsewhere.
 
-    if not rows:
-        raise ValueError("results_table needs at least one row")
-    columns = list(rows[0])
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(str(row[column]) for column in columns) + " |" for row in rows]
-    return Markdown("\n".join(lines))
+    HTML, not Markdown: the book renders a cell's Markdown output without table support.
+    """
+
+    def __init__(self, rows: list[dict]):
+        if not rows:
+            raise ValueError("results_table needs at least one row, got none")
+        self.columns = list(rows[0])
+        for row in rows:
+            if list(row) != self.columns:
+                raise ValueError(f"every row needs the columns {self.columns}, got {list(row)}")
+        self.rows = [[str(row[column]) for column in self.columns] for row in rows]
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{html.escape(column)}</th>" for column in self.columns)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+                       for row in self.rows)
+        return f'<table class="table results"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+    def __repr__(self) -> str:
+        widths = [max(len(cell) for cell in column) for column in zip(self.columns, *self.rows)]
+        lines = [self.columns, ["-" * width for width in widths], *self.rows]
+        return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in lines)
+
+
+def results_table(rows: list[dict]) -> ResultsTable:
+    """A results table from a list of same-keyed dicts (one dict per row)."""
+    return ResultsTable(rows)

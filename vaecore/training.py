@@ -1,4 +1,8 @@
-"""Training a VAE the same way in every chapter: ``model.fit`` on a cached pipeline, timed."""
+"""Training every model the same way: ``model.fit`` on a cached pipeline, timed, with schedules.
+
+Two schedules: a cosine decay of the learning rate, and the temperature annealing of Jang et al.
+(2017) as a Keras callback that changes an estimator's temperature variable during training.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import NamedTuple
 import keras
 import numpy as np
 
-from vaecore import data, runtime
+from vaecore import checks, data, runtime
 
 
 class Run(NamedTuple):
@@ -26,17 +30,59 @@ def cosine_decay(initial: float, epochs: int, train_size: int, batch_size: int, 
     return keras.optimizers.schedules.CosineDecay(initial, decay_steps=steps, alpha=floor)
 
 
+def annealed_temperature(step: int, initial: float = 1.0, minimum: float = 0.5, rate: float = 1e-4,
+                         every: int = 1000) -> float:
+    """Jang et al.'s schedule: max(minimum, initial * exp(-rate * step)), step rounded down to a multiple of ``every``."""
+    return max(minimum, initial * math.exp(-rate * every * (step // every)))
+
+
+class TemperatureAnnealing(keras.callbacks.Callback):
+    """Sets ``estimator``'s temperature by :func:`annealed_temperature` every ``every`` training steps.
+
+    The temperature in force at the end of each epoch is added to the logs (``temperature`` in the
+    history).
+    """
+
+    def __init__(self, estimator, initial: float = 1.0, minimum: float = 0.5, rate: float = 1e-4,
+                 every: int = 1000):
+        super().__init__()
+        if not hasattr(estimator, "set_temperature"):
+            raise ValueError(f"estimator {estimator!r} has no temperature to anneal; "
+                             "use GumbelSoftmax, StraightThroughGumbel or ReinMax")
+        checks.temperature(minimum, getattr(estimator, "minimum_temperature", 0.0), name="minimum")
+        checks.number_in("initial", initial, minimum, math.inf, "it must not start below the minimum")
+        checks.number_in("rate", rate, 0.0, math.inf, "use e.g. 1e-4 per step")
+        self.every = checks.integer_at_least("every", every, 1)
+        self.estimator, self.initial, self.minimum, self.rate = estimator, initial, minimum, rate
+        self.step = 0
+
+    def temperature(self, step: int) -> float:
+        return annealed_temperature(step, self.initial, self.minimum, self.rate, self.every)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.step % self.every == 0:
+            self.estimator.set_temperature(self.temperature(self.step))
+        self.step += 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["temperature"] = float(self.estimator.temperature)
+
+
 def fit(vae: keras.Model, images: np.ndarray, *, learning_rate, epochs: int, batch_size: int = 128,
-        validation: np.ndarray | None = None, seed: int = 0, verbose: int = 1) -> Run:
+        validation: np.ndarray | None = None, callbacks=(), seed: int = 0, verbose: int = 1) -> Run:
     """Compile ``vae`` with Adam at ``learning_rate`` (a number or a schedule) and train it.
 
     ``images`` are intensities in [0, 1] (the model binarizes each batch itself); ``validation``,
-    if given, are binary test images scored after each epoch (``val_elbo`` in the history). The
-    throughput counts training images only.
+    if given, are binary test images scored after each epoch (``val_elbo`` in the history);
+    ``callbacks`` go to ``model.fit``. The throughput counts training images only.
     """
+    checks.integer_at_least("epochs", epochs, 1)
+    checks.integer_at_least("batch_size", batch_size, 1)
     vae.compile(optimizer=keras.optimizers.Adam(learning_rate))
     batches = data.train_dataset(images, batch_size=batch_size, seed=seed)
     validation_data = None if validation is None else data.eval_dataset(validation)
     with runtime.Stopwatch() as clock:
-        history = vae.fit(batches, epochs=epochs, validation_data=validation_data, verbose=verbose)
+        history = vae.fit(batches, epochs=epochs, validation_data=validation_data, callbacks=list(callbacks),
+                          verbose=verbose)
     return Run(history.history, epochs, clock.seconds, epochs * len(images) / clock.seconds)

@@ -1,0 +1,160 @@
+"""Gradient estimators against gradients known exactly: by hand, and by enumerating every code."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from scipy import special
+
+from vaecore import estimators, gradients
+
+LOGITS = np.array([[0.5, -1.0, 2.0], [1.0, 0.0, -0.5], [0.0, 0.3, -0.2]], np.float32)  # three latents of three classes
+A, B, C = (np.array(w, np.float32) for w in ([1.0, -2.0, 0.5], [0.3, 1.0, -1.5], [2.0, -1.0, 0.0]))
+
+
+def forms(code):
+    return [tf.reduce_sum(code[:, i] * w, axis=-1) for i, w in enumerate((A, B, C))]
+
+
+def linear_reward(code):
+    """f(z) = <A, z_1> + <B, z_2> + <C, z_3>: E_q[f] is linear in the probabilities."""
+    return tf.add_n(forms(code))
+
+
+def product_reward(code):
+    """f(z) = 20 + 3 <A, z_1> <B, z_2> <C, z_3> + 2 sin(2 <A, z_1>) + <B, z_2>^2.
+
+    On one-hot codes every function is multilinear, but the sine and the square are not multilinear
+    in z itself: their gradient at a one-hot code is not the gradient of the expectation, which is
+    what biases the pathwise estimators. The offset of 20 plays the part of a log-likelihood's
+    large mean, which a baseline removes.
+    """
+    a, b, c = forms(code)
+    return 20.0 + 3.0 * a * b * c + 2.0 * tf.sin(2.0 * a) + b * b
+
+
+def jacobian_times(p, g):
+    return (np.diag(p) - np.outer(p, p)) @ g
+
+
+def many_rows(n):
+    return np.repeat(LOGITS[None], n, axis=0)
+
+
+def test_exact_gradient_of_a_linear_reward_by_hand():
+    gradient, expectation = gradients.exact_gradient(LOGITS[None], linear_reward)
+    p1, p2, p3 = special.softmax(LOGITS.astype(np.float64), axis=-1)
+    np.testing.assert_allclose(expectation, [p1 @ A + p2 @ B + p3 @ C], rtol=1e-5)
+    np.testing.assert_allclose(gradient[0], [jacobian_times(p1, A), jacobian_times(p2, B), jacobian_times(p3, C)],
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_exact_gradient_refuses_codes_too_many_to_list():
+    with pytest.raises(ValueError, match="too many to enumerate"):
+        gradients.exact_gradient(np.zeros((1, 20, 10), np.float32), linear_reward)
+
+
+UNBIASED = {
+    "score function, no baseline": lambda: estimators.ScoreFunction(),
+    "score function, leave-one-out": lambda: estimators.LeaveOneOut(4),
+}
+
+
+@pytest.mark.parametrize("name", list(UNBIASED))
+def test_score_function_estimators_are_unbiased(name):
+    tf.random.set_seed(0)
+    n = 40_000
+    exact, _ = gradients.exact_gradient(LOGITS[None], product_reward)
+    draws = gradients.estimates(UNBIASED[name](), many_rows(n), product_reward, num_draws=1)[0]
+    standard_error = draws.std(axis=0) / np.sqrt(n)
+    assert np.all(np.abs(draws.mean(axis=0) - exact[0]) < 4.5 * standard_error + 1e-4)
+
+
+def test_a_baseline_reduces_the_variance_without_bias():
+    tf.random.set_seed(1)
+    n = 20_000
+    plain = gradients.estimates(estimators.ScoreFunction(), many_rows(n), product_reward, 1)[0]
+    with_baseline = estimators.ScoreFunction()
+    with_baseline.baseline.assign(gradients.exact_gradient(LOGITS[None], product_reward)[1][0])
+    fitted = gradients.estimates(with_baseline, many_rows(n), product_reward, 1)[0]
+    assert fitted.var(axis=0).sum() < 0.5 * plain.var(axis=0).sum()
+
+
+def test_straight_through_is_exact_for_a_linear_reward_and_biased_otherwise():
+    # For f linear in z, d/dlogits of <w, softmax(logits)> is what straight-through returns, every draw.
+    tf.random.set_seed(2)
+    exact, _ = gradients.exact_gradient(LOGITS[None], linear_reward)
+    draws = gradients.estimates(estimators.StraightThrough(), many_rows(50), linear_reward, 1)[0]
+    np.testing.assert_allclose(draws, np.repeat(exact, 50, axis=0), rtol=1e-5, atol=1e-6)
+    exact, _ = gradients.exact_gradient(LOGITS[None], product_reward)
+    draws = gradients.estimates(estimators.StraightThrough(), many_rows(40_000), product_reward, 1)[0]
+    standard_error = draws.std(axis=0) / np.sqrt(len(draws))
+    assert np.max(np.abs(draws.mean(axis=0) - exact[0]) / (standard_error + 1e-6)) > 10
+
+
+@pytest.mark.parametrize("estimator", [estimators.GumbelSoftmax(0.5), estimators.StraightThroughGumbel(0.5),
+                                       estimators.ReinMax(1.0)], ids=repr)
+def test_pathwise_estimators_are_biased_by_a_measurable_amount(estimator):
+    tf.random.set_seed(3)
+    exact, _ = gradients.exact_gradient(LOGITS[None], product_reward)
+    draws = gradients.estimates(estimator, many_rows(40_000), product_reward, 1)[0][:, None]
+    summary = gradients.summarize(draws.reshape(40_000, 1, 3, 3), exact)
+    # Far more error than Monte Carlo noise explains, yet pointing the right way.
+    assert summary["relative error of the mean"] > 5 * summary["error expected if unbiased"]
+    assert summary["cosine(mean, exact)"] > 0.5
+
+
+@pytest.mark.parametrize("estimator", [estimators.NoGradient(), estimators.ScoreFunction(), estimators.LeaveOneOut(3),
+                                       estimators.StraightThrough(), estimators.StraightThroughGumbel(0.3),
+                                       estimators.ReinMax(2.0)], ids=repr)
+def test_every_estimator_but_the_relaxed_one_decodes_exact_one_hot_codes(estimator):
+    logits = tf.random.stateless_normal((500, 4, 7), seed=(0, 1)) * 4.0
+    codes = estimator.codes(logits).numpy()
+    assert codes.shape == (estimator.num_samples, 500, 4, 7)
+    assert np.all((codes == 0.0) | (codes == 1.0)) and np.all(codes.sum(axis=-1) == 1.0)
+    assert not estimator.relaxed
+
+
+def test_the_relaxed_code_lies_inside_the_simplex():
+    codes = estimators.GumbelSoftmax(2.0).codes(tf.zeros((100, 2, 5))).numpy()
+    assert estimators.GumbelSoftmax.relaxed
+    np.testing.assert_allclose(codes.sum(axis=-1), 1.0, rtol=1e-5)
+    assert codes.max() < 1.0
+
+
+def test_the_no_gradient_estimator_gives_no_gradient():
+    logits = tf.constant(LOGITS[None])
+    with tf.GradientTape() as tape:
+        tape.watch(logits)
+        objective, _, _ = estimators.NoGradient().objective(logits, lambda codes: tf.stack([linear_reward(c) for c in codes]))
+    assert tape.gradient(objective, logits) is None
+
+
+def test_the_temperature_is_a_variable_that_can_be_changed_and_is_checked():
+    estimator = estimators.GumbelSoftmax(1.0)
+    estimator.set_temperature(0.25)
+    assert float(estimator.temperature) == 0.25 and "τ = 0.25" in repr(estimator)
+    with pytest.raises(ValueError, match=r"temperature must lie in \(0, inf\), got 0"):
+        estimator.set_temperature(0)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: estimators.GumbelSoftmax(0.0), r"temperature must lie in \(0, inf\), got 0.0"),
+    (lambda: estimators.StraightThroughGumbel(float("nan")), r"temperature must lie in \(0, inf\), got nan"),
+    (lambda: estimators.GumbelSoftmax(-1), r"temperature must lie in \(0, inf\), got -1"),
+    (lambda: estimators.ReinMax(0.5), r"temperature must lie in \[1, inf\), got 0.5; use 1 or more"),
+    (lambda: estimators.LeaveOneOut(1), "num_samples must be an integer of at least 2, got 1"),
+    (lambda: estimators.ScoreFunction(baseline_decay=1.0), r"baseline_decay must lie in \[0, 1\), got 1.0"),
+])
+def test_bad_arguments_are_refused_with_what_to_pass(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_summary_of_known_draws():
+    exact = np.array([[1.0, 0.0]])
+    draws = np.array([[[2.0, 0.0]], [[0.0, 0.0]], [[2.0, 0.0]], [[0.0, 0.0]]])  # mean exact, spread 1
+    summary = gradients.summarize(draws, exact)
+    assert summary["relative error of the mean"] == 0.0
+    assert summary["relative spread of one estimate"] == 1.0
+    assert summary["error expected if unbiased"] == 0.5
+    assert summary["cosine(mean, exact)"] == 1.0

@@ -1,0 +1,80 @@
+"""Argument checks, in one place, so that every bad input gets the same kind of message.
+
+Each message names the argument, the value it got, and what to pass instead. Checks of Python
+values raise ``ValueError`` at once; checks of tensors inside a compiled step raise TensorFlow's
+``InvalidArgumentError`` when the step runs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+IMAGE_SHAPE = (28, 28, 1)
+_LAYOUT_HINT = "use vaecore.data.to_unit_interval to turn (batch, 28, 28) uint8 MNIST into that layout."
+_RANGE_HINT = "pixel values must lie in [0, 1]; divide uint8 pixels by 255"
+
+
+def integer_at_least(name: str, value, minimum: int, hint: str = "") -> int:
+    """``value`` as an int, if it is an integer (not a bool) of at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}" + (f"; {hint}" if hint else ""))
+    return int(value)
+
+
+def number_in(name: str, value, low: float, high: float, hint: str = "", *, open_low=False, open_high=False) -> float:
+    """``value`` as a float if it lies in the interval from ``low`` to ``high`` (NaN never does)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    above = number > low if open_low else number >= low
+    below = number < high if open_high else number <= high
+    if not (above and below):
+        interval = f"{'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
+        raise ValueError(f"{name} must lie in {interval}, got {value!r}" + (f"; {hint}" if hint else ""))
+    return number
+
+
+def temperature(value, minimum: float = 0.0, name: str = "temperature") -> float:
+    """A finite temperature above ``minimum`` (or at least ``minimum`` when it is positive)."""
+    hint = "use e.g. 1.0, or 0.5 for samples closer to one-hot" if minimum == 0.0 else f"use {minimum:g} or more"
+    return number_in(name, value, minimum, math.inf, hint, open_low=minimum == 0.0, open_high=True)
+
+
+def one_of(name: str, value, choices) -> None:
+    """Refuse a value that is not among ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+
+
+def images(values, name: str = "images") -> None:
+    """Raise a clear error unless ``values`` is a batch of 28x28x1 intensities in [0, 1]."""
+    shape = tuple(np.shape(values))
+    if shape[1:] != IMAGE_SHAPE:
+        raise ValueError(f"{name} have shape {shape}, expected (batch, 28, 28, 1); {_LAYOUT_HINT}")
+    low, high = float(np.min(values)), float(np.max(values))
+    if low < 0.0 or high > 1.0:
+        raise ValueError(f"{name} have values in [{low:g}, {high:g}], expected intensities in [0, 1]; "
+                         "divide uint8 pixels by 255 (vaecore.data.to_unit_interval).")
+
+
+def image_batch(batch, binary: bool = False) -> tf.Tensor:
+    """The images of a training or test batch as float32, checked inside the compiled step.
+
+    The shape is checked when the step is traced; the range (and, with ``binary``, that every
+    pixel is 0 or 1) when it runs.
+    """
+    x = batch[0] if isinstance(batch, (tuple, list)) else batch
+    if tuple(x.shape[1:]) != IMAGE_SHAPE:
+        raise ValueError(f"images have shape {tuple(x.shape)}, the model expects (batch, 28, 28, 1); {_LAYOUT_HINT}")
+    x = tf.cast(x, tf.float32)
+    tf.debugging.assert_greater_equal(tf.reduce_min(x), 0.0, message=_RANGE_HINT)
+    tf.debugging.assert_less_equal(tf.reduce_max(x), 1.0, message=_RANGE_HINT)
+    if binary:
+        tf.debugging.assert_equal(tf.reduce_max(x * (1.0 - x)), 0.0, message=(
+            "evaluation images must be binary (0 or 1): binarize them with "
+            "vaecore.data.binarize_fixed or binarize_static first"))
+    return x

@@ -1,0 +1,179 @@
+"""Gradient estimators for categorical codes: one small object per method, one interface.
+
+A model with a categorical code wants the gradient of E_q[f(z)] with respect to the logits of
+q(z|x), where f is, for a VAE, the reconstruction log-likelihood log p(x|z). Every estimator
+answers through :meth:`Estimator.objective`: a per-example value whose gradient (by ordinary
+backpropagation) *is* the estimator's estimate. Two things differ between estimators:
+
+- the code the decoder sees (``codes``): an exact one-hot sample, a relaxed sample, or a one-hot
+  sample with a borrowed gradient;
+- an extra surrogate term (``surrogate``) whose value means nothing and whose gradient adds the
+  score-function part, with whatever baseline the method uses.
+
+Estimators know no model: they see logits and a reward function of the codes. The temperature of
+the estimators that have one is a ``tf.Variable``, so a callback can anneal it during training.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from vaecore import checks, latents, losses
+
+
+def score_function_surrogate(log_prob: tf.Tensor, reward: tf.Tensor, baseline=0.0) -> tf.Tensor:
+    """A per-example term whose gradient is the score-function (REINFORCE) estimate.
+
+    d/dphi E_q[f(z)] = E_q[(f(z) - b) d/dphi log q(z)] for any b that does not depend on z.
+    The value of the surrogate means nothing; only its gradient does. Add it to the objective
+    that is maximized.
+    """
+    return tf.stop_gradient(reward - baseline) * log_prob
+
+
+class Estimator:
+    """The interface. Subclasses define ``code`` (one sample) and, if they need them, the rest.
+
+    Shapes: ``logits`` (batch, num_latents, num_classes); ``codes`` and the rewards carry a
+    leading axis of ``num_samples`` draws per example.
+    """
+
+    name = "estimator"
+    num_samples = 1
+    relaxed = False  # True when the codes the decoder sees in training are not one-hot
+
+    def code(self, logits: tf.Tensor) -> tf.Tensor:
+        raise NotImplementedError
+
+    def codes(self, logits: tf.Tensor) -> tf.Tensor:
+        """``num_samples`` codes per example, shape (num_samples, *logits.shape)."""
+        return tf.stack([self.code(logits) for _ in range(self.num_samples)])
+
+    def surrogate(self, logits: tf.Tensor, codes: tf.Tensor, rewards: tf.Tensor) -> tf.Tensor:
+        """The extra per-example term of the objective; none for pathwise estimators."""
+        return tf.zeros_like(rewards[0])
+
+    def update(self, rewards: tf.Tensor) -> None:
+        """Update state (a baseline) after a training step; most estimators have none."""
+
+    def objective(self, logits: tf.Tensor, reward_fn):
+        """Per-example objective whose gradient estimates d E_q[f] / d logits, with its codes and rewards.
+
+        ``reward_fn`` maps codes (num_samples, batch, ...) to rewards f(z) of shape (num_samples, batch).
+        The objective's value is the mean reward plus the surrogate term; report the rewards instead.
+        """
+        codes = self.codes(logits)
+        rewards = reward_fn(codes)
+        return tf.reduce_mean(rewards, axis=0) + self.surrogate(logits, codes, rewards), codes, rewards
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class _Tempered(Estimator):
+    """An estimator with a temperature held in a variable that a callback may change."""
+
+    minimum_temperature = 0.0
+
+    def __init__(self, temperature: float = 1.0):
+        value = checks.temperature(temperature, self.minimum_temperature)
+        self.temperature = tf.Variable(value, trainable=False, dtype=tf.float32, name="temperature")
+
+    def set_temperature(self, value: float) -> None:
+        self.temperature.assign(checks.temperature(value, self.minimum_temperature))
+
+    def __repr__(self) -> str:
+        return f"{self.name} (τ = {float(self.temperature):g})"
+
+
+class NoGradient(Estimator):
+    """Sample and one-hot encode: no gradient reaches the logits through the code (chapter 3)."""
+
+    name = "no gradient"
+
+    def code(self, logits):
+        return latents.categorical_sample(logits)
+
+
+class ScoreFunction(Estimator):
+    """REINFORCE with a moving average of past rewards as baseline (Williams, 1992)."""
+
+    name = "score function"
+
+    def __init__(self, baseline_decay: float = 0.99):
+        self.baseline_decay = checks.number_in("baseline_decay", baseline_decay, 0.0, 1.0,
+                                               "use e.g. 0.99 (a slow average)", open_high=True)
+        self.baseline = tf.Variable(0.0, trainable=False, name="baseline")
+
+    def code(self, logits):
+        return latents.categorical_sample(logits)
+
+    def baseline_for(self, rewards):
+        """The baseline subtracted from each reward; it must not depend on that reward's own sample."""
+        return self.baseline
+
+    def surrogate(self, logits, codes, rewards):
+        log_q = tf.stack([losses.categorical_log_prob(logits, code) for code in tf.unstack(codes)])
+        return tf.reduce_mean(score_function_surrogate(log_q, rewards, self.baseline_for(rewards)), axis=0)
+
+    def update(self, rewards):
+        decay = self.baseline_decay
+        self.baseline.assign(decay * self.baseline + (1.0 - decay) * tf.reduce_mean(rewards))
+
+
+class LeaveOneOut(ScoreFunction):
+    """REINFORCE over several samples, each with the mean reward of the others as its baseline (RLOO).
+
+    The baseline of sample i does not depend on z_i, so the estimate stays unbiased, and it is
+    fitted to each example rather than to the whole data set (Kool et al., 2019).
+    """
+
+    name = "score function, leave-one-out"
+
+    def __init__(self, num_samples: int = 2):
+        self.num_samples = checks.integer_at_least("num_samples", num_samples, 2,
+                                                   "a leave-one-out baseline needs another sample")
+
+    def baseline_for(self, rewards):
+        return (tf.reduce_sum(rewards, axis=0, keepdims=True) - rewards) / (self.num_samples - 1)
+
+    def update(self, rewards):
+        pass
+
+
+class GumbelSoftmax(_Tempered):
+    """The relaxed sample softmax((logits + g) / τ): low variance, biased (Jang et al.; Maddison et al.)."""
+
+    name = "Gumbel-Softmax"
+    relaxed = True
+
+    def code(self, logits):
+        return latents.gumbel_softmax(logits, self.temperature)
+
+
+class StraightThrough(Estimator):
+    """A one-hot sample forward, the softmax's gradient backward (Bengio et al., 2013; DreamerV2)."""
+
+    name = "straight-through"
+
+    def code(self, logits):
+        return latents.straight_through_sample(logits)
+
+
+class StraightThroughGumbel(_Tempered):
+    """The Gumbel-Max one-hot sample forward, the relaxed sample's gradient backward."""
+
+    name = "straight-through Gumbel-Softmax"
+
+    def code(self, logits):
+        return latents.gumbel_softmax(logits, self.temperature, hard=True)
+
+
+class ReinMax(_Tempered):
+    """A one-hot sample forward, a second-order straight-through gradient backward (Liu et al., 2023)."""
+
+    name = "ReinMax"
+    minimum_temperature = 1.0
+
+    def code(self, logits):
+        return latents.reinmax_sample(logits, self.temperature)
