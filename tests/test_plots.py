@@ -45,3 +45,13 @@ def test_latent_manifold_tiles_the_grid_in_reading_order():
     assert tiles[0, 0] == 0.0 and tiles[0, 28] == 1 / 8 and tiles[28, 0] == 3 / 8 and tiles[83, 83] == 1.0
     with pytest.raises(ValueError, match="3x3 grid needs 9 images"):
         plots.latent_manifold(images[:8], [-1.0, 0.0, 1.0])
+
+
+def test_labelled_rows_and_class_usage():
+    images = np.random.default_rng(0).random((4, 28, 28, 1))
+    fig = plots.labelled_rows({"a": images, "b": images[:2]})
+    assert len([ax for ax in fig.axes if ax.images]) == 6
+    usage = np.full((20, 10), 0.1)
+    assert plots.class_usage(usage).axes[0].images[0].get_array().shape == (20, 10)
+    with pytest.raises(ValueError, match=r"\(variables, classes\) array, got shape \(10,\)"):
+        plots.class_usage(np.ones(10))

@@ -25,15 +25,40 @@ def image_grid(images, ncols: int = 8, title: str | None = None, scale: float = 
 
 def reconstructions(originals, rows: dict[str, np.ndarray], scale: float = 1.0):
     """Originals on top, then one row per named set of reconstructions of the same images."""
-    rows = {"input": np.asarray(originals), **{name: np.asarray(r) for name, r in rows.items()}}
-    ncols = len(rows["input"])
+    return labelled_rows({"input": originals, **rows}, scale)
+
+
+def labelled_rows(rows: dict[str, np.ndarray], scale: float = 1.0):
+    """One row of images per name, the name written left of its row."""
+    rows = {name: np.asarray(images) for name, images in rows.items()}
+    ncols = max(len(images) for images in rows.values())
     fig, axes = plt.subplots(len(rows), ncols, figsize=(scale * ncols, scale * len(rows) + 0.3), squeeze=False)
     for axes_row, (name, images) in zip(axes, rows.items()):
-        for ax, image in zip(axes_row, images):
-            ax.imshow(image.reshape(image.shape[0], image.shape[1]), cmap="gray", vmin=0.0, vmax=1.0)
+        for ax in axes_row:
             ax.set_xticks([])
             ax.set_yticks([])
+            ax.set_frame_on(False)
+        for ax, image in zip(axes_row, images):
+            ax.imshow(image.reshape(image.shape[0], image.shape[1]), cmap="gray", vmin=0.0, vmax=1.0)
         axes_row[0].set_ylabel(name, rotation=0, ha="right", va="center")
+    fig.tight_layout()
+    return fig
+
+
+def class_usage(usage, title: str | None = None):
+    """A heat map of how often each categorical variable (row) takes each class (column)."""
+    usage = np.asarray(usage)
+    if usage.ndim != 2:
+        raise ValueError(f"class_usage draws a (variables, classes) array, got shape {usage.shape}")
+    fig, ax = plt.subplots(figsize=(0.45 * usage.shape[1] + 2.0, 0.3 * usage.shape[0] + 1.2))
+    image = ax.imshow(usage, cmap="viridis", vmin=0.0, aspect="auto")
+    ax.set_xticks(range(usage.shape[1]))
+    ax.set_yticks(range(usage.shape[0]))
+    ax.set_xlabel("class")
+    ax.set_ylabel("variable")
+    fig.colorbar(image, ax=ax, label="share of test images")
+    if title:
+        ax.set_title(title)
     fig.tight_layout()
     return fig
 
