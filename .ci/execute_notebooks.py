@@ -36,7 +36,15 @@ def merged_streams(outputs: list) -> list:
     return merged
 
 
-def execute(path: Path) -> None:
+DEFAULT_BUDGET_MINUTES = 15  # the book's promise: every chapter's full run in minutes, not hours
+
+
+def execute(path: Path) -> float:
+    """Run ``path`` in a fresh kernel and save it in place; return the seconds it took.
+
+    The notebook is written only after every cell ran: a failing chapter keeps its committed outputs.
+    The run time is recorded in the notebook's metadata (``vaecore.run_seconds``).
+    """
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook, timeout=None, kernel_name="python3", record_timing=False,
@@ -44,13 +52,34 @@ def execute(path: Path) -> None:
     )
     start = time.perf_counter()
     client.execute()
+    seconds = time.perf_counter() - start
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs = merged_streams(cell.outputs)
+    notebook.metadata.setdefault("vaecore", {})["run_seconds"] = round(seconds)
     nbformat.write(notebook, path)
-    print(f"{path}: executed in {time.perf_counter() - start:.0f} s", flush=True)
+    return seconds
+
+
+def main(paths: list[Path]) -> int:
+    """Execute every notebook, even after one fails; name the failures and return 1 if any."""
+    failed = []
+    for path in paths:
+        try:
+            seconds = execute(path)
+        except Exception as error:  # a cell's error, a dead kernel: report it and go on
+            failed.append(path)
+            print(f"{path}: FAILED, committed outputs left as they were ({type(error).__name__}: "
+                  f"{str(error).strip().splitlines()[-1] if str(error).strip() else ''})", flush=True)
+            continue
+        budget = nbformat.read(path, as_version=4).metadata.get("vaecore", {}).get(
+            "budget_minutes", DEFAULT_BUDGET_MINUTES)
+        note = f"  WARNING: over its budget of {budget} minutes" if seconds > 60 * budget else ""
+        print(f"{path}: executed in {seconds:.0f} s{note}", flush=True)
+    if failed:
+        print("failed: " + ", ".join(str(path) for path in failed), flush=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    for name in sys.argv[1:]:
-        execute(Path(name))
+    sys.exit(main([Path(name) for name in sys.argv[1:]]))

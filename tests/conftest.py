@@ -32,3 +32,18 @@ def intensities():
     images = np.random.default_rng(2024).random((16, 28, 28, 1), dtype=np.float32)
     assert data.binarize_fixed(images, seed=0).mean() > 0.3
     return images
+
+
+@pytest.fixture(scope="session")
+def built_book():
+    """The book built from the committed notebooks into _build/html (warnings are errors); its folder."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    command = [str(jupyter_book), "build", str(root), "--warningiserror", "--nitpick", "--keep-going"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return root / "_build" / "html"

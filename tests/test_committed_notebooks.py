@@ -57,3 +57,34 @@ def test_no_tensorflow_log_lines(path):
         for output in cell.outputs:
             match = TF_LOG_LINE.search(output.get("text", ""))
             assert match is None, f"TensorFlow log line in {path.name}: {match and match.group(0)}"
+
+
+# A path of the machine that executed a notebook: a home directory, a virtual environment, site-packages.
+LOCAL_PATH = re.compile(r"(/home/|/root/|/Users/|[A-Za-z]:\\Users\\|site-packages|/\.venv/|/tmp/)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_no_local_paths_in_outputs(path):
+    for cell in code_cells(path):
+        match = LOCAL_PATH.search(text_of(cell))
+        assert match is None, f"{path.name} shows a path of the machine that ran it: ...{match and match.group(0)}..."
+
+
+CHAPTER_REFERENCE = re.compile(r"\b[Cc]hapters? (\d+)(?:(?:, | and | or |–)(\d+))*")
+
+
+def test_every_chapter_reference_points_to_an_existing_chapter():
+    existing = {int(path.name[:2]) for path in NOTEBOOKS}
+    for path in NOTEBOOKS:
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "markdown":
+                continue
+            for match in CHAPTER_REFERENCE.finditer(cell.source):
+                numbers = {int(n) for n in re.findall(r"\d+", match.group(0))}
+                assert numbers <= existing, f"{path.name} refers to a missing chapter: {match.group(0)!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_nbval_markers_are_tags_not_comments(path):
+    for cell in code_cells(path):
+        assert "NBVAL" not in cell.source, f"{path.name}: use the cell tag nbval-check-output, not a comment"

@@ -1,0 +1,109 @@
+"""Every page of the built book, opened in headless Chromium as a reader would see it.
+
+Checks what a reader notices and a build does not: tables that came out as pipe text, math left untypeset,
+images that did not load, requests to the network, pages wider than a phone, and test or machine details in
+the outputs. A screenshot of every page, light and dark, at desktop and phone width, is written to
+``_build/screenshots`` for a maintainer to look at.
+"""
+
+import re
+import shutil
+
+import pytest
+
+webdriver = pytest.importorskip("selenium.webdriver")
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER),
+    reason="no Chromium here: install Debian's chromium and chromium-driver (bash .ci/run does)",
+)
+
+WIDTHS = {"desktop": 1280, "phone": 390}
+TF_LOG_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d", re.MULTILINE)
+WARNING_WITH_PATH = re.compile(r"/[\w./-]+\.py:\d+: \w*Warning")
+
+# Text a reader sees, without code and outputs (where $ and | are legitimate).
+PROSE_TEXT = """
+const clone = document.querySelector('main').cloneNode(true);
+clone.querySelectorAll('pre, code, .cell_output, mjx-container, script, style').forEach(e => e.remove());
+return clone.innerText;
+"""
+WAIT_FOR_MATH = """
+const done = arguments[arguments.length - 1];
+if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+  MathJax.startup.promise.then(() => done(true), () => done(false));
+} else { done(true); }
+"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                     "--allow-file-access-from-files"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
+    driver.set_script_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def pages(built_book):
+    return sorted(built_book.glob("*.html")) + sorted((built_book / "notebooks").glob("*.html")) + \
+        sorted((built_book / "book").glob("*.html"))
+
+
+def open_page(browser, page, width):
+    browser.set_window_size(width, 900)
+    browser.get(page.as_uri())
+    assert browser.execute_async_script(WAIT_FOR_MATH), f"MathJax failed on {page.name}"
+
+
+def test_every_page_reads_as_a_reader_expects(browser, built_book):
+    shots = built_book.parent / "screenshots"
+    shots.mkdir(exist_ok=True)
+    problems = []
+    checked = [page for page in pages(built_book) if page.name not in ("genindex.html", "search.html")]
+    assert len(checked) >= 8, f"too few pages: {[page.name for page in checked]}"
+    for page in checked:
+        for label, width in WIDTHS.items():
+            open_page(browser, page, width)
+            name = f"{page.parent.name}/{page.name}" if page.parent != built_book else page.name
+            prose = browser.execute_script(PROSE_TEXT)
+            if re.search(r"^\s*\|\s*-{3}", prose, re.MULTILINE) or "|---|" in prose:
+                problems.append(f"{name}: a table rendered as pipe text")
+            if re.search(r"\$[^$\n]+\$|\\frac|\\mathbb|\\begin\{", prose):
+                problems.append(f"{name}: untypeset math")
+            broken = browser.execute_script(
+                "return [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)")
+            problems += [f"{name}: image did not load: {src[-60:]}" for src in broken]
+            remote = browser.execute_script(
+                "return performance.getEntriesByType('resource').map(e => e.name)"
+                ".filter(n => !n.startsWith('file:') && !n.startsWith('data:'))")
+            problems += [f"{name}: requested {url}" for url in remote]
+            overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+            if overflow > 1:
+                problems.append(f"{name}: {overflow} px wider than a {width} px window")
+            if page.parent.name == "notebooks":
+                text = browser.execute_script("return document.body.innerText")
+                for pattern, what in [(re.compile("Traceback \\(most recent call last\\)"), "a traceback"),
+                                      (WARNING_WITH_PATH, "a warning with a path"),
+                                      (TF_LOG_LINE, "a TensorFlow log line"),
+                                      (re.compile("NBVAL"), "an nbval marker")]:
+                    if pattern.search(text):
+                        problems.append(f"{name}: shows {what}")
+            for theme in ("light", "dark"):
+                browser.execute_script(f"document.documentElement.dataset.theme = '{theme}'")
+                browser.save_screenshot(str(shots / f"{name.replace('/', '_')[:-5]}-{label}-{theme}.png"))
+    assert not problems, "\n".join(problems)
+
+
+def test_results_tables_are_html_tables(browser, built_book):
+    # Chapter 3 prints two results tables; both must be real tables.
+    open_page(browser, built_book / "notebooks" / "03_categorical_failure.html", 1280)
+    headers = browser.execute_script(
+        "return [...document.querySelectorAll('.cell_output table')].map(t => t.rows[0].innerText)")
+    assert len(headers) >= 2 and all("estimator" in header for header in headers), headers
