@@ -1,0 +1,52 @@
+"""Sphinx extension: a ``chapter-times`` directive, the table of each chapter's measured full-run time.
+
+The times come from the notebooks themselves: ``.ci/execute`` records how long each full run took in the
+notebook's metadata (``vaecore.run_seconds``), so the table cannot disagree with the chapters.
+"""
+
+import json
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
+
+
+def _title(notebook: dict) -> str:
+    for cell in notebook["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown" and source.startswith("# "):
+            return source.splitlines()[0][2:].strip()
+    return "?"
+
+
+def _table(rows: list[tuple[str, str]]) -> nodes.table:
+    table, group = nodes.table(), nodes.tgroup(cols=2)
+    table += group
+    group += [nodes.colspec(colwidth=3), nodes.colspec(colwidth=1)]
+    head, body = nodes.thead(), nodes.tbody()
+    group += [head, body]
+    for section, cells in ((head, [("chapter", "full run on 2 CPU cores")]), (body, rows)):
+        for left, right in cells:
+            row = nodes.row()
+            for text in (left, right):
+                entry = nodes.entry()
+                entry += nodes.paragraph(text=text)
+                row += entry
+            section += row
+    return table
+
+
+class ChapterTimes(SphinxDirective):
+    def run(self):
+        rows = []
+        for path in sorted((Path(self.env.srcdir) / "notebooks").glob("*.ipynb")):
+            self.env.note_dependency(str(path))
+            notebook = json.loads(path.read_text(encoding="utf-8"))
+            seconds = notebook.get("metadata", {}).get("vaecore", {}).get("run_seconds")
+            rows.append((_title(notebook), "not recorded" if seconds is None else f"{seconds / 60:.1f} min"))
+        return [_table(rows)]
+
+
+def setup(app):
+    app.add_directive("chapter-times", ChapterTimes)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
