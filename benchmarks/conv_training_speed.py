@@ -1,4 +1,4 @@
-"""Training throughput of seed 000's conv VAE, four ways, side by side in one run.
+"""Training throughput of the Hatena article's conv VAE, four ways, side by side in one run.
 
 reference  the way TensorFlow's CVAE tutorial trains: a ``tf.function`` train step, batches
            of 32, a dataset rebuilt every epoch from an array re-binarized on the host;
@@ -10,7 +10,7 @@ prefetch   the same, but the dataset keeps tf.data's default background prefetch
 bfloat16   vaecore's path with the layers computing in bfloat16 (``precision="mixed_bfloat16"``;
            weights, loss and optimizer stay float32).
 
-All train the same architecture (``conv_encoder``/``conv_decoder`` with the seed's filters and
+All train the same architecture (``conv_encoder``/``conv_decoder`` with the article's filters and
 a 50-dimensional latent) with the same loss (one-sample Monte Carlo KL, as the tutorial) on
 the same images. Each timed run happens in a fresh Python process (the script calls itself with
 ``--path``), so no graph, thread pool or allocator state carries over from one run to the next;
@@ -124,7 +124,7 @@ def main():
         for path in PATHS:
             rates[path].append(timed_run_in_fresh_process(path, args.images, args.epochs))
     total = args.images * args.epochs
-    print(f"seed 000's conv VAE: {total:,} images per timed run, {args.repeats} runs per path, each in a fresh process")
+    print(f"the Hatena article's conv VAE: {total:,} images per timed run, {args.repeats} runs per path, each in a fresh process")
     medians = {path: np.median(values) for path, values in rates.items()}
     for path, values in rates.items():
         runs = ", ".join(f"{v:.0f}" for v in values)
