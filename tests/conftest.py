@@ -43,7 +43,7 @@ def built_book():
 
     root = Path(__file__).resolve().parent.parent
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    command = [str(jupyter_book), "build", str(root), "--warningiserror", "--nitpick", "--keep-going"]
+    command = [str(jupyter_book), "build", str(root), "--all", "--warningiserror", "--nitpick", "--keep-going"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return root / "_build" / "html"

@@ -29,7 +29,10 @@ def _authors(entry) -> str:
 class AuthorYearLabels(BaseLabelStyle):
     def format_labels(self, sorted_entries):
         for entry in sorted_entries:
-            yield f"{_authors(entry)} {entry.fields.get('year', 'n.d.')}"
+            if "shorthand" in entry.fields:  # a name the book gives the entry, e.g. "Qiita article"
+                yield entry.fields["shorthand"]
+            else:
+                yield f"{_authors(entry)} {entry.fields.get('year', 'n.d.')}"
 
 
 class AuthorYearStyle(UnsrtStyle):
