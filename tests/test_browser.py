@@ -2,7 +2,7 @@
 
 Checks what a reader notices and a build does not: tables that came out as pipe text, math left untypeset,
 images that did not load, requests to the network, pages wider than a phone, and test or machine details in
-the outputs. A screenshot of every page, light and dark, at desktop and phone width, is written to
+the outputs. A full-page screenshot of every page, light and dark, at desktop and phone width, is written to
 ``_build/screenshots`` for a maintainer to look at.
 """
 
@@ -95,6 +95,8 @@ def test_every_page_reads_as_a_reader_expects(browser, built_book):
                                       (re.compile("NBVAL"), "an nbval marker")]:
                     if pattern.search(text):
                         problems.append(f"{name}: shows {what}")
+            height = browser.execute_script("return document.documentElement.scrollHeight")
+            browser.set_window_size(width, min(height, 30_000))  # the whole page in one picture
             for theme in ("light", "dark"):
                 browser.execute_script(f"document.documentElement.dataset.theme = '{theme}'")
                 browser.save_screenshot(str(shots / f"{name.replace('/', '_')[:-5]}-{label}-{theme}.png"))
