@@ -116,3 +116,25 @@ def test_importance_weighted_bound_is_at_least_the_elbo_and_equal_for_one_sample
     assert np.all(bound >= elbo - 1e-3 * np.maximum(1.0, np.abs(elbo)))
     if k == 1:
         np.testing.assert_array_equal(bound, log_weights[0])
+
+
+@given(st.data())
+def test_quantization_returns_the_nearest_codebook_entry(data):
+    from vaecore import quantizers
+
+    num_codes, dim, n = data.draw(st.integers(1, 12)), data.draw(st.integers(1, 6)), data.draw(batch)
+    element = st.floats(-1e3, 1e3, width=32)
+    codebook = data.draw(hnp.arrays(np.float32, (num_codes, dim), elements=element))
+    vectors = data.draw(hnp.arrays(np.float32, (n, 3, dim), elements=element))
+    quantizer = quantizers.VectorQuantizer(num_codes, dim)
+    quantizer.build((None, dim))
+    quantizer.codebook.assign(codebook)
+    out = quantizer(vectors)
+    codes, quantized = out.codes.numpy(), out.quantized.numpy()
+    np.testing.assert_array_equal(quantized, codebook[codes])  # exactly a codebook entry
+    distances = ((vectors[..., None, :].astype(np.float64) - codebook.astype(np.float64)) ** 2).sum(-1)
+    chosen = np.take_along_axis(distances, codes[..., None], -1)[..., 0]
+    # The nearest, up to float32 rounding of ||z||^2 - 2 z.e + ||e||^2 (ties may go either way).
+    scale = (vectors.astype(np.float64) ** 2).sum(-1) + (codebook.astype(np.float64) ** 2).sum(-1).max()
+    assert np.all(chosen <= distances.min(-1) + 1e-5 * scale + 1e-6)
+    assert np.all(np.isfinite(out.loss.numpy())) and np.all(out.codebook_loss.numpy() >= 0)

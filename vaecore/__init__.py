@@ -2,20 +2,22 @@
 
 One idea per submodule, and who may import whom (an arrow means "imports"):
 
-- ``runtime``    seeds, the smoke switch (``VAECORE_SMOKE``) and a stopwatch;
+- ``runtime``    seeds, the smoke switch (``VAECORE_SMOKE``) and a stopwatch -> checks;
 - ``checks``     argument checks with messages that say what to pass instead;
 - ``data``       finding, verifying and binarizing MNIST, and ``tf.data`` pipelines -> checks;
 - ``latents``    sampling latent codes: reparameterization, Gumbel, straight-through -> checks;
-- ``losses``     log-likelihoods, KL divergences, the ELBO and the importance-weighted bound;
+- ``losses``     log-likelihoods, KL divergences, the ELBO and the importance-weighted bound -> checks;
 - ``estimators`` gradient estimators for categorical codes -> latents, losses, checks;
 - ``gradients``  an estimator measured against the exact, enumerated gradient -> checks;
 - ``networks``   encoder and decoder builders -> checks;
-- ``models``     VAEs as ``keras.Model`` subclasses -> data, latents, losses, estimators, checks;
-- ``evaluation`` test-set scores and importance-weighted bounds -> data, losses, checks;
+- ``quantizers`` VQ-VAE codebooks (plain, EMA, restarts), finite scalar quantization, code usage -> latents, checks;
+- ``priors``     a PixelCNN prior over grids of codes: its log-probability and samples -> checks;
+- ``models``     VAEs as ``keras.Model`` subclasses -> data, latents, losses, estimators, quantizers, checks;
+- ``evaluation`` test-set scores, importance-weighted and code-prior bounds, cluster agreement -> data, losses, checks;
 - ``training``   ``model.fit`` with a timer, learning-rate and temperature schedules -> data, runtime, checks;
 - ``plots``      figures and results tables.
 
-Latents, losses, estimators and gradients know no model; models and evaluation draw nothing;
+Latents, losses, estimators, gradients, quantizers and priors know no model; models and evaluation draw nothing;
 data knows no model. ``tests/test_layering.py`` keeps these rules true.
 
 Import ``vaecore`` before TensorFlow: it keeps TensorFlow's C++ start-up log
@@ -56,8 +58,9 @@ def _import_tensorflow_quietly() -> None:
 _import_tensorflow_quietly()
 
 from vaecore import (  # noqa: E402
-    checks, data, estimators, evaluation, gradients, latents, losses, models, networks, plots, runtime, training,
+    checks, data, estimators, evaluation, gradients, latents, losses, models, networks, plots, priors, quantizers,
+    runtime, training,
 )
 
 __all__ = ["checks", "data", "estimators", "evaluation", "gradients", "latents", "losses", "models", "networks",
-           "plots", "runtime", "training"]
+           "plots", "priors", "quantizers", "runtime", "training"]

@@ -44,6 +44,25 @@ def temperature(value, minimum: float = 0.0, name: str = "temperature") -> float
     return number_in(name, value, minimum, math.inf, hint, open_low=minimum == 0.0, open_high=True)
 
 
+def same_shape(name: str, value, other_name: str, other) -> None:
+    """Refuse two arrays that must match element for element but have different shapes.
+
+    Inside a compiled step only the known dimensions are compared (the batch size may be unknown).
+    """
+    shape, other_shape = (tf.TensorShape(v.shape if hasattr(v, "shape") else np.shape(v)) for v in (value, other))
+    if not shape.is_compatible_with(other_shape):
+        raise ValueError(f"{name} has shape {tuple(shape)} but {other_name} has shape {tuple(other_shape)}; "
+                         "they must have the same shape")
+
+
+def sizes(name: str, values, minimum: int = 1) -> tuple[int, ...]:
+    """A tuple of integers each at least ``minimum`` (layer widths, grid sizes), or a clear error."""
+    values = tuple(values)
+    for value in values:
+        integer_at_least(f"each of {name}", value, minimum, f"got {name}={values}")
+    return values
+
+
 def one_of(name: str, value, choices) -> None:
     """Refuse a value that is not among ``choices``."""
     if value not in choices:

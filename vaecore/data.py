@@ -1,9 +1,10 @@
-"""MNIST: find it, verify it, binarize it, and feed it to ``model.fit``.
+"""MNIST and Fashion-MNIST: find them, verify them, binarize them, and feed them to ``model.fit``.
 
-The file is looked for, in order, at an explicit ``path``, at the path in the
-``VAECORE_DATA`` environment variable, and finally through Keras' own download
-(``keras.datasets.mnist.load_data``). Whatever the source, the arrays are checked
-against the published facts of MNIST before anything trains on them.
+MNIST is looked for, in order, at an explicit ``path``, at the path in the ``VAECORE_DATA``
+environment variable, and finally through Keras' own download. Fashion-MNIST (the same 28 x 28
+layout, 10 kinds of clothing) is looked for at ``path``, ``$VAECORE_FASHION_DATA``, Debian's
+``dataset-fashion-mnist`` folder, then Keras' download. Whatever the source, the arrays are
+checked against the dataset's published facts before anything trains on them.
 
 Three binarizations, because a Bernoulli likelihood needs binary pixels:
 
@@ -15,6 +16,8 @@ Three binarizations, because a Bernoulli likelihood needs binary pixels:
 from __future__ import annotations
 
 import dataclasses
+import gzip
+import hashlib
 import os
 import zipfile
 from pathlib import Path
@@ -35,24 +38,39 @@ _LABEL_COUNTS = {
 }
 _PIXEL_MEAN = {"train": 0.1307, "test": 0.1325}
 
+FASHION_ENV_VARIABLE = "VAECORE_FASHION_DATA"
+FASHION_DEBIAN_FOLDER = Path("/usr/share/datasets/fashion-mnist")  # apt-get install dataset-fashion-mnist
+_FASHION_FILES = {"x_train": "train-images-idx3-ubyte.gz", "y_train": "train-labels-idx1-ubyte.gz",
+                  "x_test": "t10k-images-idx3-ubyte.gz", "y_test": "t10k-labels-idx1-ubyte.gz"}
+# sha256 of each decoded array's bytes: the same whichever way the files were compressed or downloaded.
+_FASHION_SHA256 = {
+    "x_train": "2e487a6c89124f78f2d7521542223cafe96f7123c3ca13d447772ac6ecbb3012",
+    "y_train": "657fbd221bfc9f4198cc14b5619cc33ec57c58dd0e47af4d99d6650759e869a7",
+    "x_test": "c867c93ff95360594e8ec3287995350b824dd110b11595c0e13d5423f621867a",
+    "y_test": "3d0e6c6ea990b53b6f8f500a41cac93881d981b315f84578b7d915342ade01e9",
+}
+FASHION_CLASSES = ("T-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag",
+                   "ankle boot")
+
 
 class MNISTNotFoundError(FileNotFoundError):
-    """MNIST is neither at a named path nor downloadable."""
+    """MNIST (or Fashion-MNIST) is neither at a named path nor downloadable."""
 
 
 class MNISTCorruptError(ValueError):
-    """A file was found but does not hold MNIST as expected."""
+    """A file was found but does not hold the dataset as expected."""
 
 
 @dataclasses.dataclass(frozen=True)
 class MNIST:
-    """The four MNIST arrays (uint8 images, labels) and where they came from."""
+    """The four arrays of MNIST or Fashion-MNIST (uint8 images, labels), their name and where they came from."""
 
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
     source: str
+    name: str = "MNIST"
 
     def subset(self, train_size: int | None, test_size: int | None) -> "MNIST":
         """The first ``train_size``/``test_size`` images (``None`` keeps a split whole)."""
@@ -65,8 +83,8 @@ class MNIST:
         )
 
     def describe(self) -> str:
-        source = Path(self.source).name if self.source.endswith(".npz") else self.source
-        return f"MNIST from {source}: {len(self.x_train):,} train / {len(self.x_test):,} test images"
+        source = Path(self.source).name if self.source.startswith("/") else self.source
+        return f"{self.name} from {source}: {len(self.x_train):,} train / {len(self.x_test):,} test images"
 
 
 def load_mnist(path: str | os.PathLike | None = None, *, download: bool = True) -> MNIST:
@@ -149,6 +167,82 @@ def verify_mnist(arrays: dict[str, np.ndarray], source: str = "the arrays") -> N
         )
 
 
+def load_fashion_mnist(path: str | os.PathLike | None = None, *, download: bool = True) -> MNIST:
+    """Load and verify Fashion-MNIST from the folder ``path``, ``$VAECORE_FASHION_DATA``, Debian's folder, or Keras.
+
+    A folder must hold the four gzipped IDX files of the original release (as Debian installs them).
+    """
+    tried = []
+    for origin, candidate in (("argument", path), ("$" + FASHION_ENV_VARIABLE, os.environ.get(FASHION_ENV_VARIABLE))):
+        if not candidate:
+            continue
+        folder = Path(candidate).expanduser()
+        missing = [name for name in _FASHION_FILES.values() if not (folder / name).is_file()]
+        if missing:
+            raise MNISTNotFoundError(
+                f"Fashion-MNIST was looked for in {folder} (from the {origin}) but {', '.join(missing)} "
+                f"{'is' if len(missing) == 1 else 'are'} not there. Point {FASHION_ENV_VARIABLE} (or the path "
+                f"argument) at a folder with {', '.join(_FASHION_FILES.values())}.")
+        return _verified_fashion(_read_idx_folder(folder), str(folder))
+    tried.append(f"${FASHION_ENV_VARIABLE} (not set)")
+    if all((FASHION_DEBIAN_FOLDER / name).is_file() for name in _FASHION_FILES.values()):
+        return _verified_fashion(_read_idx_folder(FASHION_DEBIAN_FOLDER), str(FASHION_DEBIAN_FOLDER))
+    tried.append(f"{FASHION_DEBIAN_FOLDER} (not installed)")
+    if download:
+        try:
+            import keras
+
+            (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
+        except Exception as error:  # the download fails in many ways: DNS, proxy, HTTP, hash
+            tried.append(f"keras.datasets.fashion_mnist.load_data() ({type(error).__name__}: {error})")
+        else:
+            arrays = dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+            return _verified_fashion(arrays, "keras.datasets.fashion_mnist")
+    else:
+        tried.append("keras download (disabled by download=False)")
+    raise MNISTNotFoundError(
+        "Fashion-MNIST could not be found. Looked at: " + "; ".join(tried) + ". Install Debian's package "
+        "(`apt-get install dataset-fashion-mnist`), set `export "
+        f"{FASHION_ENV_VARIABLE}=/folder/with/the/idx/files`, or connect to the internet so that Keras can download it.")
+
+
+def _read_idx_folder(folder: Path) -> dict[str, np.ndarray]:
+    return {key: _read_idx(folder / name) for key, name in _FASHION_FILES.items()}
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    """A gzipped IDX file of unsigned bytes: a 4-byte magic (0x0000 0x08 ndim), ndim big-endian sizes, the data."""
+    try:
+        with gzip.open(path, "rb") as file:
+            content = file.read()
+    except (OSError, EOFError) as error:
+        raise MNISTCorruptError(f"{path} could not be read as a gzipped IDX file ({type(error).__name__}: {error}); "
+                                "the file is damaged: reinstall or download it again.") from error
+    if len(content) < 4 or content[:3] != b"\x00\x00\x08" or len(content) < 4 + 4 * content[3]:
+        raise MNISTCorruptError(f"{path} does not start like an IDX file of unsigned bytes (magic "
+                                f"{content[:4].hex() or 'missing'}, expected 000008 and a dimension count)")
+    ndim = content[3]
+    shape = tuple(int.from_bytes(content[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    data = np.frombuffer(content, np.uint8, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(shape)):
+        raise MNISTCorruptError(f"{path} declares shape {shape} but holds {data.size:,} values; the file is truncated")
+    return data.reshape(shape)
+
+
+def _verified_fashion(arrays: dict[str, np.ndarray], source: str) -> MNIST:
+    problems = [f"{key} is {array.dtype}{list(array.shape)}, expected uint8{list(_SHAPES[key])}"
+                for key, array in arrays.items() if array.shape != _SHAPES[key] or array.dtype != np.uint8]
+    if not problems:
+        for key, expected in _FASHION_SHA256.items():
+            if hashlib.sha256(np.ascontiguousarray(arrays[key]).tobytes()).hexdigest() != expected:
+                counts = np.bincount(arrays[key], minlength=10).tolist() if key.startswith("y") else None
+                problems.append(f"{key} has the wrong checksum" + (f" (label counts {counts})" if counts else ""))
+    if problems:
+        raise MNISTCorruptError(f"{source} does not hold the full Fashion-MNIST: " + "; ".join(problems)
+                                + ". Replace it with a good copy.")
+    return MNIST(**arrays, source=source, name="Fashion-MNIST")
+
+
 def to_unit_interval(images: np.ndarray) -> np.ndarray:
     """uint8 images of shape (n, 28, 28) as float32 intensities in [0, 1], shape (n, 28, 28, 1)."""
     images = np.asarray(images)
@@ -209,6 +303,7 @@ def _in_foreground(dataset: tf.data.Dataset) -> tf.data.Dataset:
 def train_dataset(images: np.ndarray, batch_size: int = 128, seed: int = 0) -> tf.data.Dataset:
     """Shuffled batches of intensities, reshuffled every epoch; the array is copied in once."""
     checks.images(images)
+    checks.integer_at_least("batch_size", batch_size, 1)
     shuffled = (tf.data.Dataset.from_tensor_slices(images).cache()
                 .shuffle(len(images), seed=seed, reshuffle_each_iteration=True))
     return _in_foreground(shuffled.batch(batch_size))
@@ -217,4 +312,5 @@ def train_dataset(images: np.ndarray, batch_size: int = 128, seed: int = 0) -> t
 def eval_dataset(images: np.ndarray, batch_size: int = 1000) -> tf.data.Dataset:
     """Batches of a (binarized) evaluation set in a fixed order."""
     checks.images(images)
+    checks.integer_at_least("batch_size", batch_size, 1)
     return _in_foreground(tf.data.Dataset.from_tensor_slices(images).cache().batch(batch_size))

@@ -1,4 +1,4 @@
-"""Scoring a trained model on the test set: its tracked terms, and the importance-weighted bound.
+"""Scoring a trained model on the test set: its tracked terms, importance-weighted and code-prior bounds, clusters.
 
 The protocol the chapters state: binary test images (one fixed seeded draw, or the 0.5
 threshold), the model's ``test_step`` over every image, and log p(x) estimated from k importance
@@ -38,3 +38,44 @@ def evaluate_log_likelihood(model, images, k: int, batch_size: int = 100, chunk:
     estimates = [importance_weighted_log_likelihood(model, images[start:start + batch_size], k, chunk).numpy()
                  for start in range(0, len(images), batch_size)]
     return float(np.mean(np.concatenate(estimates)))
+
+
+def code_prior_bound(model, images, log_prior, batch_size: int = 1000) -> dict[str, float]:
+    """The ELBO of a model with a deterministic code (a VQ-VAE) under a prior over its codes, nats per image.
+
+    With q(c|x) a point mass on the encoder's codes c(x), ELBO = log p(x|c(x)) + log p(c(x)): no
+    entropy term. ``log_prior(codes)`` returns log p(c) per grid (e.g. ``vaecore.priors.log_prob``
+    of a trained PixelCNN). Returns the mean ``reconstruction``, ``code_nll`` and ``elbo``.
+    """
+    checks.images(images)
+    reconstructions, code_log_probs = [], []
+    for batch in data.eval_dataset(images, batch_size):
+        reconstruction, codes = model.reconstruction(checks.image_batch(batch, binary=True))
+        reconstructions.append(reconstruction.numpy())
+        code_log_probs.append(np.asarray(log_prior(codes)))
+    reconstruction, log_p_codes = np.concatenate(reconstructions), np.concatenate(code_log_probs)
+    return {"reconstruction": float(reconstruction.mean()), "code_nll": float(-log_p_codes.mean()),
+            "elbo": float((reconstruction + log_p_codes).mean())}
+
+
+def cluster_agreement(clusters, labels) -> dict[str, float]:
+    """How well integer ``clusters`` (e.g. codes) match class ``labels``: purity and normalised mutual information.
+
+    Purity is the share of items whose cluster's most common label is their own; NMI is
+    I(cluster; label) / sqrt(H(cluster) H(label)), 1 for a relabelling and 0 for independence.
+    """
+    clusters, labels = np.asarray(clusters).ravel(), np.asarray(labels).ravel()
+    if clusters.shape != labels.shape or clusters.size == 0:
+        raise ValueError(f"clusters and labels must be two non-empty arrays of one value per item, got sizes "
+                         f"{clusters.size} and {labels.size}")
+    _, cluster_index = np.unique(clusters, return_inverse=True)
+    _, label_index = np.unique(labels, return_inverse=True)
+    joint = np.zeros((cluster_index.max() + 1, label_index.max() + 1))
+    np.add.at(joint, (cluster_index, label_index), 1.0)
+    joint /= joint.sum()
+    p_cluster, p_label = joint.sum(1), joint.sum(0)
+    nonzero = joint > 0
+    mutual = np.sum(joint[nonzero] * np.log(joint[nonzero] / np.outer(p_cluster, p_label)[nonzero]))
+    entropy = lambda p: -np.sum(p[p > 0] * np.log(p[p > 0]))  # noqa: E731
+    normaliser = np.sqrt(entropy(p_cluster) * entropy(p_label))
+    return {"purity": float(joint.max(1).sum()), "nmi": float(mutual / normaliser) if normaliser > 0 else 0.0}

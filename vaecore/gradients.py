@@ -25,6 +25,8 @@ def exact_gradient(logits, reward_fn):
     to rewards of shape (n,), row by row.
     """
     logits = tf.convert_to_tensor(logits, tf.float32)
+    if logits.shape.rank != 3:
+        raise ValueError(f"logits have shape {tuple(logits.shape)}, expected (n, num_latents, num_classes)")
     n, num_latents, num_classes = logits.shape
     if num_classes ** num_latents > MAX_CODES:
         raise ValueError(f"{num_classes} ** {num_latents} codes are too many to enumerate (limit {MAX_CODES:,}); "

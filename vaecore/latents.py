@@ -20,6 +20,7 @@ def reparameterize(mean: tf.Tensor, logvar: tf.Tensor) -> tf.Tensor:
     The noise takes its shape from ``tf.shape`` (known when the graph runs), so
     this works inside ``tf.function`` with an unknown batch size.
     """
+    checks.same_shape("mean", mean, "logvar", logvar)
     eps = tf.random.normal(tf.shape(mean), dtype=mean.dtype)
     return mean + tf.exp(0.5 * logvar) * eps
 
@@ -59,6 +60,8 @@ def gumbel_max_sample(logits: tf.Tensor, num_samples: int | None = None, seed=No
     draws; otherwise one draw per row of ``logits`` (shape (..., K) -> (...)).
     """
     logits = tf.convert_to_tensor(logits)
+    if num_samples is not None:
+        checks.integer_at_least("num_samples", num_samples, 1)
     shape = tf.shape(logits) if num_samples is None else tf.concat([[num_samples], tf.shape(logits)], 0)
     return tf.argmax(logits + sample_gumbel(shape, seed, logits.dtype), axis=-1, output_type=tf.int32)
 

@@ -18,6 +18,8 @@ from typing import NamedTuple
 
 import tensorflow as tf
 
+from vaecore import checks
+
 LOG_2PI = math.log(2.0 * math.pi)
 
 
@@ -51,6 +53,7 @@ def gaussian_log_density(z: tf.Tensor, mean: tf.Tensor, logvar: tf.Tensor) -> tf
 
 def kl_to_standard_normal(mean: tf.Tensor, logvar: tf.Tensor) -> tf.Tensor:
     """KL(N(mean, diag(exp(logvar))) || N(0, I)) in closed form, summed over the last axis."""
+    checks.same_shape("mean", mean, "logvar", logvar)
     return 0.5 * tf.reduce_sum(tf.exp(logvar) + tf.square(mean) - 1.0 - logvar, axis=-1)
 
 
@@ -80,6 +83,10 @@ def kl_categorical_to_uniform(logits: tf.Tensor) -> tf.Tensor:
     ``logits`` has shape (batch, ..., K): one categorical per position; the KLs are summed over
     all positions, giving one value per example.
     """
+    logits = tf.convert_to_tensor(logits)
+    if logits.shape[-1] is not None and logits.shape[-1] < 2:
+        raise ValueError(f"logits have shape {tuple(logits.shape)}: a categorical needs at least 2 classes on the "
+                         "last axis")
     log_q = tf.nn.log_softmax(logits)
     num_classes = tf.cast(tf.shape(logits)[-1], logits.dtype)
     kl = tf.reduce_sum(tf.exp(log_q) * log_q, axis=-1) + tf.math.log(num_classes)
@@ -99,5 +106,8 @@ def importance_weighted_bound(log_weights: tf.Tensor) -> tf.Tensor:
     importance-weighted bound of Burda et al. (2015): a lower bound on log p(x) in expectation
     that equals the ELBO for k = 1 and tightens monotonically towards log p(x) as k grows.
     """
+    log_weights = tf.convert_to_tensor(log_weights)
+    if log_weights.shape[0] == 0:
+        raise ValueError("log_weights holds no samples (axis 0 has size 0); pass k >= 1 weights per image")
     k = tf.cast(tf.shape(log_weights)[0], log_weights.dtype)
     return tf.reduce_logsumexp(log_weights, axis=0) - tf.math.log(k)

@@ -13,7 +13,7 @@ import math
 import keras
 import tensorflow as tf
 
-from vaecore import checks, data, estimators, latents, losses
+from vaecore import checks, data, estimators, latents, losses, quantizers
 
 
 class TrackedModel(keras.Model):
@@ -197,3 +197,73 @@ class CategoricalVAE(TrackedModel):
         logits = tf.zeros((n, self.num_latents, self.num_classes))
         z = tf.one_hot(latents.gumbel_max_sample(logits, seed=(seed, 0)), self.num_classes)
         return tf.sigmoid(self.decode(z)).numpy()
+
+
+class VQVAE(TrackedModel):
+    """A VQ-VAE: an encoder's grid of vectors, each snapped to a code by ``quantizer``, and a Bernoulli decoder.
+
+    The posterior is a point mass on the encoder's codes, so with a uniform prior over the
+    ``num_codes`` codes of each of the grid's cells the ELBO is the reconstruction minus
+    cells x log(num_codes); that is the tracked ``elbo``. A learned prior's bound comes from
+    ``vaecore.evaluation.code_prior_bound``. The training loss adds the quantizer's own loss terms;
+    ``perplexity`` and ``codes_used`` (a fraction) count codes over a whole epoch or test set.
+    """
+
+    def __init__(self, encoder, quantizer, decoder, *, binarization="dynamic", **kwargs):
+        super().__init__(binarization, ("elbo", "reconstruction", "codebook_loss", "commitment_loss"), **kwargs)
+        if encoder.output_shape[-1] != quantizer.code_dim:
+            raise ValueError(f"the encoder outputs vectors of size {encoder.output_shape[-1]} but the quantizer "
+                             f"expects code_dim={quantizer.code_dim}; build them with the same size")
+        self.encoder, self.quantizer, self.decoder = encoder, quantizer, decoder
+        self.grid_shape = tuple(encoder.output_shape[1:-1])
+        self.uniform_code_nats = math.prod(self.grid_shape) * math.log(quantizer.num_codes)
+        self.usage = quantizers.CodeUsage(quantizer.num_codes)
+
+    @property
+    def metrics(self):
+        return super().metrics + [self.usage]
+
+    def encode(self, images, training=False) -> quantizers.Quantization:
+        """The encoder's grid of vectors, quantized (``Keras.Model.quantize`` is another thing: int8 weights)."""
+        return self.quantizer(self.encoder(images, training=training), training=training)
+
+    def call(self, images, training=False):
+        return self.decoder(self.encode(images, training).quantized, training=training)
+
+    def _step(self, x, training: bool):
+        quantization = self.encode(x, training)
+        reconstruction = losses.bernoulli_log_likelihood(x, self.decoder(quantization.quantized, training=training))
+        terms = {"elbo": reconstruction - self.uniform_code_nats, "reconstruction": reconstruction,
+                 "codebook_loss": quantization.codebook_loss, "commitment_loss": quantization.commitment_loss}
+        return quantization, terms
+
+    def train_step(self, batch):
+        x = self.binarize(checks.image_batch(batch))
+        with tf.GradientTape() as tape:
+            quantization, terms = self._step(x, training=True)
+            loss = tf.reduce_mean(quantization.loss - terms["reconstruction"])
+        self.minimize(tape, loss)
+        self.usage.update_state(quantization.codes)
+        return {**self.track(terms), **self.usage.result()}
+
+    def test_step(self, batch):
+        quantization, terms = self._step(checks.image_batch(batch, binary=True), training=False)
+        self.usage.update_state(quantization.codes)
+        return {**self.track(terms), **self.usage.result()}
+
+    def codes(self, images) -> tf.Tensor:
+        """Each image's grid of integer codes: (batch, *grid_shape)."""
+        return self.encode(tf.convert_to_tensor(images, tf.float32)).codes
+
+    def reconstruction(self, x) -> tf.Tensor:
+        """log p(x|c) of binary images at their codes, and the codes: ((batch,), (batch, *grid_shape))."""
+        quantization = self.encode(x)
+        return losses.bernoulli_log_likelihood(x, self.decoder(quantization.quantized)), quantization.codes
+
+    def decode_codes(self, codes):
+        """Bernoulli means of p(x|c) for integer code grids (batch, *grid_shape), as NumPy."""
+        return tf.sigmoid(self.decoder(self.quantizer.vectors(tf.convert_to_tensor(codes, tf.int32)))).numpy()
+
+    def reconstruct(self, images):
+        """Bernoulli means of p(x|c) at each image's codes."""
+        return tf.sigmoid(self(tf.convert_to_tensor(images, tf.float32))).numpy()

@@ -31,7 +31,7 @@ def dense_encoder(latent_dim: int, hidden: tuple[int, ...] = (64,), name: str = 
     _check_latent_dim(latent_dim)
     images = keras.Input(shape=IMAGE_SHAPE, name="images")
     h = keras.layers.Flatten()(images)
-    for units in hidden:
+    for units in checks.sizes("hidden", hidden):
         h = keras.layers.Dense(units, activation="relu")(h)
     return keras.Model(images, list(_gaussian_heads(h, latent_dim, "separate")), name=name)
 
@@ -41,7 +41,7 @@ def dense_decoder(latent_dim: int, hidden: tuple[int, ...] = (64,), name: str = 
     _check_latent_dim(latent_dim)
     z = keras.Input(shape=(latent_dim,), name="z")
     h = z
-    for units in hidden:
+    for units in checks.sizes("hidden", hidden):
         h = keras.layers.Dense(units, activation="relu")(h)
     logits = keras.layers.Dense(28 * 28)(h)
     return keras.Model(z, keras.layers.Reshape(IMAGE_SHAPE)(logits), name=name)
@@ -73,10 +73,10 @@ def conv_encoder(latent_dim: int, filters: tuple[int, int] = (32, 64), heads: st
     dtype = _policy(precision)
     images = keras.Input(shape=IMAGE_SHAPE, name="images")
     h = images
-    for count in filters:
+    for count in checks.sizes("filters", filters):
         h = keras.layers.Conv2D(count, 3, strides=2, activation="relu", dtype=dtype)(h)
     h = keras.layers.Flatten(dtype=dtype)(h)
-    for units in hidden:
+    for units in checks.sizes("hidden", hidden):
         h = keras.layers.Dense(units, activation="relu", dtype=dtype)(h)
     mean, logvar = _gaussian_heads(h, latent_dim, heads, dtype)
     return keras.Model(images, [mean, logvar], name=name)
@@ -94,11 +94,11 @@ def conv_decoder(latent_dim: int, filters: tuple[int, int] = (64, 32), hidden: t
     dtype = _policy(precision)
     z = keras.Input(shape=(latent_dim,), name="z")
     h = z
-    for units in hidden:
+    for units in checks.sizes("hidden", hidden):
         h = keras.layers.Dense(units, activation="relu", dtype=dtype)(h)
     h = keras.layers.Dense(7 * 7 * base_channels, activation="relu", dtype=dtype)(h)
     h = keras.layers.Reshape((7, 7, base_channels), dtype=dtype)(h)
-    for count in filters:
+    for count in checks.sizes("filters", filters):
         h = keras.layers.Conv2DTranspose(
             count, 3, strides=2, padding="same", activation="relu", dtype=dtype
         )(h)
@@ -131,7 +131,30 @@ def dense_logits_encoder(num_latents: int, num_classes: int, hidden: tuple[int, 
     checks.integer_at_least("num_classes", num_classes, 2, "a categorical needs two classes or more")
     images = keras.Input(shape=IMAGE_SHAPE, name="images")
     h = keras.layers.Flatten()(images)
-    for units in hidden:
+    for units in checks.sizes("hidden", hidden):
         h = keras.layers.Dense(units, activation="relu")(h)
     logits = keras.layers.Dense(num_latents * num_classes, name="logits")(h)
     return keras.Model(images, keras.layers.Reshape((num_latents, num_classes))(logits), name=name)
+
+
+def conv_grid_encoder(code_dim: int, filters: tuple[int, int] = (32, 64), name: str = "encoder") -> keras.Model:
+    """Two stride-2 3x3 convolutions (28 -> 14 -> 7) and a 1x1 convolution: a 7x7 grid of ``code_dim``-vectors.
+
+    The encoder of a VQ-VAE (as keras-io's ``vq_vae.py``): no heads, one vector per grid cell.
+    """
+    checks.integer_at_least("code_dim", code_dim, 1)
+    images = keras.Input(shape=IMAGE_SHAPE, name="images")
+    h = images
+    for count in checks.sizes("filters", filters):
+        h = keras.layers.Conv2D(count, 3, strides=2, padding="same", activation="relu")(h)
+    return keras.Model(images, keras.layers.Conv2D(code_dim, 1, name="vectors")(h), name=name)
+
+
+def conv_grid_decoder(code_dim: int, filters: tuple[int, int] = (64, 32), name: str = "decoder") -> keras.Model:
+    """From a 7x7 grid of ``code_dim``-vectors, two stride-2 transposed convolutions (7 -> 14 -> 28) to logits."""
+    checks.integer_at_least("code_dim", code_dim, 1)
+    grid = keras.Input(shape=(7, 7, code_dim), name="grid")
+    h = grid
+    for count in checks.sizes("filters", filters):
+        h = keras.layers.Conv2DTranspose(count, 3, strides=2, padding="same", activation="relu")(h)
+    return keras.Model(grid, keras.layers.Conv2DTranspose(1, 3, padding="same")(h), name=name)

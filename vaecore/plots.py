@@ -10,7 +10,7 @@ import numpy as np
 
 def image_grid(images, ncols: int = 8, title: str | None = None, scale: float = 1.0):
     """Show a batch of (n, 28, 28[, 1]) images in a grid without axes."""
-    images = np.asarray(images)
+    images = _image_batch(images)
     nrows = int(np.ceil(len(images) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(scale * ncols, scale * nrows), squeeze=False)
     for ax in axes.flat:
@@ -21,6 +21,13 @@ def image_grid(images, ncols: int = 8, title: str | None = None, scale: float = 
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def _image_batch(images) -> np.ndarray:
+    images = np.asarray(images)
+    if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] != 1):
+        raise ValueError(f"images have shape {images.shape}, expected (n, height, width) or (n, height, width, 1)")
+    return images
 
 
 def reconstructions(originals, rows: dict[str, np.ndarray], scale: float = 1.0):
@@ -45,8 +52,9 @@ def labelled_rows(rows: dict[str, np.ndarray], scale: float = 1.0):
     return fig
 
 
-def class_usage(usage, title: str | None = None):
-    """A heat map of how often each categorical variable (row) takes each class (column)."""
+def class_usage(usage, title: str | None = None, xlabel: str = "class", ylabel: str = "variable",
+                colorbar: str = "share of test images"):
+    """A heat map of how often each categorical variable (row) takes each class (column), or any such share table."""
     usage = np.asarray(usage)
     if usage.ndim != 2:
         raise ValueError(f"class_usage draws a (variables, classes) array, got shape {usage.shape}")
@@ -54,9 +62,26 @@ def class_usage(usage, title: str | None = None):
     image = ax.imshow(usage, cmap="viridis", vmin=0.0, aspect="auto")
     ax.set_xticks(range(usage.shape[1]))
     ax.set_yticks(range(usage.shape[0]))
-    ax.set_xlabel("class")
-    ax.set_ylabel("variable")
-    fig.colorbar(image, ax=ax, label="share of test images")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    fig.colorbar(image, ax=ax, label=colorbar)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def code_shares(counts: dict[str, np.ndarray], title: str | None = None):
+    """For each run, the share of all code uses that each code takes, codes sorted from most to least used."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for name, run_counts in counts.items():
+        shares = np.sort(np.asarray(run_counts, dtype=float))[::-1] / np.sum(run_counts)
+        ax.step(np.arange(1, len(shares) + 1), np.where(shares > 0, shares, np.nan), where="mid", label=name)
+    ax.set_yscale("log")
+    ax.set_xlabel("code, from most to least used")
+    ax.set_ylabel("share of all code uses")
+    ax.grid(alpha=0.3)
+    ax.legend()
     if title:
         ax.set_title(title)
     fig.tight_layout()

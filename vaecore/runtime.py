@@ -14,6 +14,8 @@ import warnings
 
 import keras
 
+from vaecore import checks
+
 SMOKE_VARIABLE = "VAECORE_SMOKE"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -73,7 +75,7 @@ def configure(seed: int = 0, smoke_train_size: int = 2048, smoke_test_size: int 
 
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy and TensorFlow at once (``keras.utils.set_random_seed``)."""
-    keras.utils.set_random_seed(seed)
+    keras.utils.set_random_seed(checks.integer_at_least("seed", seed, 0))
 
 
 class Stopwatch:

@@ -26,6 +26,10 @@ class Run(NamedTuple):
 
 def cosine_decay(initial: float, epochs: int, train_size: int, batch_size: int, floor: float = 0.05):
     """A learning rate that falls from ``initial`` to ``floor * initial`` along a half cosine over the run."""
+    checks.integer_at_least("epochs", epochs, 1)
+    checks.integer_at_least("train_size", train_size, 1)
+    checks.integer_at_least("batch_size", batch_size, 1)
+    checks.number_in("floor", floor, 0.0, 1.0, "the share of the initial rate left at the end, e.g. 0.05")
     steps = epochs * math.ceil(train_size / batch_size)
     return keras.optimizers.schedules.CosineDecay(initial, decay_steps=steps, alpha=floor)
 
@@ -33,6 +37,8 @@ def cosine_decay(initial: float, epochs: int, train_size: int, batch_size: int, 
 def annealed_temperature(step: int, initial: float = 1.0, minimum: float = 0.5, rate: float = 1e-4,
                          every: int = 1000) -> float:
     """Jang et al.'s schedule: max(minimum, initial * exp(-rate * step)), step rounded down to a multiple of ``every``."""
+    checks.integer_at_least("step", step, 0)
+    checks.integer_at_least("every", every, 1)
     return max(minimum, initial * math.exp(-rate * every * (step // every)))
 
 
