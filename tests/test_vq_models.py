@@ -18,7 +18,7 @@ def small_vqvae(quantizer):
 @pytest.mark.parametrize("quantizer", [
     lambda: quantizers.VectorQuantizer(16, 4, restart_threshold=1.0),
     lambda: quantizers.EMAVectorQuantizer(16, 4),
-    lambda: quantizers.FiniteScalarQuantizer((3, 3, 2)),
+    lambda: quantizers.FiniteScalarQuantizer((5, 4, 3)),
 ], ids=["restarts", "ema", "fsq"])
 def test_training_improves_the_reconstruction_and_reports_code_usage(quantizer):
     # Eight images of 4x4-pixel blocks, each nearly black or white: a grid code can describe them.
