@@ -102,24 +102,30 @@ def load_mnist(path: str | os.PathLike | None = None, *, download: bool = True) 
             )
         return _verified(_read_npz(candidate), source=str(candidate))
     tried.append(f"${ENV_VARIABLE} (not set)")
-    if download:
-        try:
-            import keras
-
-            (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-        except Exception as error:  # the download fails in many ways: DNS, proxy, HTTP, hash
-            tried.append(f"keras.datasets.mnist.load_data() ({type(error).__name__}: {error})")
-        else:
-            arrays = dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
-            return _verified(arrays, source="keras.datasets.mnist")
-    else:
-        tried.append("keras download (disabled by download=False)")
+    arrays = _keras_download("mnist", download, tried)
+    if arrays is not None:
+        return _verified(arrays, source="keras.datasets.mnist")
     raise MNISTNotFoundError(
         "MNIST could not be found. Looked at: " + "; ".join(tried) + ". "
         f"Provide the file with `export {ENV_VARIABLE}=/path/to/mnist.npz` (arrays {', '.join(_KEYS)}, "
         "the layout of Keras' mnist.npz), pass load_mnist(path=...), or connect to the internet "
         "so that Keras can download it."
     )
+
+
+def _keras_download(dataset: str, download: bool, tried: list[str]) -> dict[str, np.ndarray] | None:
+    """The four arrays from ``keras.datasets.<dataset>.load_data()``, or None with the reason added to ``tried``."""
+    if not download:
+        tried.append("keras download (disabled by download=False)")
+        return None
+    try:
+        import keras
+
+        (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, dataset).load_data()
+    except Exception as error:  # the download fails in many ways: DNS, proxy, HTTP, hash
+        tried.append(f"keras.datasets.{dataset}.load_data() ({type(error).__name__}: {error})")
+        return None
+    return dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
@@ -188,18 +194,9 @@ def load_fashion_mnist(path: str | os.PathLike | None = None, *, download: bool 
     if all((FASHION_DEBIAN_FOLDER / name).is_file() for name in _FASHION_FILES.values()):
         return _verified_fashion(_read_idx_folder(FASHION_DEBIAN_FOLDER), str(FASHION_DEBIAN_FOLDER))
     tried.append(f"{FASHION_DEBIAN_FOLDER} (not installed)")
-    if download:
-        try:
-            import keras
-
-            (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
-        except Exception as error:  # the download fails in many ways: DNS, proxy, HTTP, hash
-            tried.append(f"keras.datasets.fashion_mnist.load_data() ({type(error).__name__}: {error})")
-        else:
-            arrays = dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
-            return _verified_fashion(arrays, "keras.datasets.fashion_mnist")
-    else:
-        tried.append("keras download (disabled by download=False)")
+    arrays = _keras_download("fashion_mnist", download, tried)
+    if arrays is not None:
+        return _verified_fashion(arrays, "keras.datasets.fashion_mnist")
     raise MNISTNotFoundError(
         "Fashion-MNIST could not be found. Looked at: " + "; ".join(tried) + ". Install Debian's package "
         "(`apt-get install dataset-fashion-mnist`), set `export "
