@@ -54,7 +54,9 @@ def gaussian_log_density(z: tf.Tensor, mean: tf.Tensor, logvar: tf.Tensor) -> tf
 def kl_to_standard_normal(mean: tf.Tensor, logvar: tf.Tensor) -> tf.Tensor:
     """KL(N(mean, diag(exp(logvar))) || N(0, I)) in closed form, summed over the last axis."""
     checks.same_shape("mean", mean, "logvar", logvar)
-    return 0.5 * tf.reduce_sum(tf.exp(logvar) + tf.square(mean) - 1.0 - logvar, axis=-1)
+    kl = 0.5 * tf.reduce_sum(tf.exp(logvar) + tf.square(mean) - 1.0 - logvar, axis=-1)
+    # A KL is never negative; float32 can say -1e-30 when it is 0 (exp(tiny) rounds to 1).
+    return tf.maximum(kl, 0.0)
 
 
 def kl_monte_carlo(z: tf.Tensor, mean: tf.Tensor, logvar: tf.Tensor) -> tf.Tensor:
