@@ -257,8 +257,8 @@ class VQVAE(TrackedModel):
 
     def reconstruction(self, x) -> tf.Tensor:
         """log p(x|c) of binary images at their codes, and the codes: ((batch,), (batch, *grid_shape))."""
-        quantization = self.encode(x)
-        return losses.bernoulli_log_likelihood(x, self.decoder(quantization.quantized)), quantization.codes
+        quantization, terms = self._step(x, training=False)
+        return terms["reconstruction"], quantization.codes
 
     def decode_codes(self, codes):
         """Bernoulli means of p(x|c) for integer code grids (batch, *grid_shape), as NumPy."""

@@ -6,8 +6,8 @@ straight-through copy of the quantized vector: its value is exactly the codebook
 gradient goes to the encoder unchanged, and none of the decoder's gradient reaches the codebook,
 whose only gradient is the codebook loss (van den Oord et al., 2017).
 
-Knows no model; ``CodeUsage`` counts codes over a whole epoch or test set, because a perplexity
-measured per batch depends on the batch size.
+Knows no model; ``CodeUsage`` counts codes over a whole epoch or test set and reports their
+perplexity exp(entropy), because a perplexity measured per batch depends on the batch size.
 """
 
 from __future__ import annotations
@@ -58,13 +58,6 @@ def _per_example_sum(values: tf.Tensor) -> tf.Tensor:
     return tf.reduce_sum(tf.reshape(values, [tf.shape(values)[0], -1]), axis=1)
 
 
-def perplexity(counts) -> float:
-    """exp(entropy) of the code frequencies ``counts``: the number of equally used codes they amount to."""
-    counts = np.asarray(counts, dtype=np.float64)
-    probabilities = counts[counts > 0] / counts.sum()
-    return float(np.exp(-np.sum(probabilities * np.log(probabilities))))
-
-
 class VectorQuantizer(keras.layers.Layer):
     """Snaps each ``code_dim``-vector to the nearest of ``num_codes`` learned codebook vectors.
 
@@ -73,6 +66,8 @@ class VectorQuantizer(keras.layers.Layer):
     training batch (decay ``usage_decay``) falls below it is moved onto a random encoder output of
     the current batch, as Jukebox does (Dhariwal et al., 2020): dead codes come back to life.
     """
+
+    codebook_is_trained = True  # by the optimizer, through the codebook loss
 
     def __init__(self, num_codes: int, code_dim: int, beta: float = 0.25, restart_threshold: float | None = None,
                  usage_decay: float = 0.99, **kwargs):
@@ -97,8 +92,6 @@ class VectorQuantizer(keras.layers.Layer):
         # Starting at the threshold: a code unused in the first batch is restarted at once (a data-dependent init).
         self.usage = self.add_weight(shape=(self.num_codes,), initializer=keras.initializers.Constant(
             self.restart_threshold or 0.0), trainable=False, name="usage")
-
-    codebook_is_trained = True  # by the optimizer, through the codebook loss
 
     def call(self, inputs, training=False):
         inputs = tf.convert_to_tensor(inputs, self.compute_dtype)
