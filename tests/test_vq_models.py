@@ -81,3 +81,20 @@ def test_cluster_agreement_by_hand_and_against_entropies():
     assert evaluation.cluster_agreement(np.zeros(6), labels[:6])["nmi"] == 0.0
     with pytest.raises(ValueError, match="sizes 3 and 2"):
         evaluation.cluster_agreement([1, 2, 3], [1, 2])
+
+
+@pytest.mark.parametrize("residual_blocks", [0, 1, 2])
+def test_each_grid_cell_sees_exactly_the_pixels_grid_cell_pixels_names(residual_blocks):
+    # Positive weights and inputs keep every ReLU open, so a brighter pixel raises every vector it reaches.
+    keras.utils.set_random_seed(3)
+    encoder = networks.conv_grid_encoder(2, (4, 4), residual_blocks=residual_blocks)
+    encoder.set_weights([np.abs(w) + 0.01 for w in encoder.get_weights()])
+    images = np.random.default_rng(0).uniform(0.1, 0.9, (1, 28, 28, 1)).astype(np.float32)
+    for row, col in [(0, 0), (9, 27), (14, 3), (27, 16)]:
+        brighter = images.copy()
+        brighter[0, row, col] += 1.0
+        changed = np.any(encoder(brighter).numpy() != encoder(images).numpy(), axis=-1)[0]
+        expected = np.array([[row in networks.grid_cell_pixels(j, residual_blocks)
+                              and col in networks.grid_cell_pixels(k, residual_blocks)
+                              for k in range(7)] for j in range(7)])
+        np.testing.assert_array_equal(changed, expected, err_msg=f"pixel ({row}, {col})")

@@ -137,17 +137,38 @@ def dense_logits_encoder(num_latents: int, num_classes: int, hidden: tuple[int, 
     return keras.Model(images, keras.layers.Reshape((num_latents, num_classes))(logits), name=name)
 
 
-def conv_grid_encoder(code_dim: int, filters: tuple[int, int] = (32, 64), name: str = "encoder") -> keras.Model:
+def conv_grid_encoder(code_dim: int, filters: tuple[int, int] = (32, 64), residual_blocks: int = 0,
+                      name: str = "encoder") -> keras.Model:
     """Two stride-2 3x3 convolutions (28 -> 14 -> 7) and a 1x1 convolution: a 7x7 grid of ``code_dim``-vectors.
 
-    The encoder of a VQ-VAE (as keras-io's ``vq_vae.py``): no heads, one vector per grid cell.
+    The encoder of a VQ-VAE (as keras-io's ``vq_vae.py``): no heads, one vector per grid cell,
+    which sees the 7x7 pixels of :func:`grid_cell_pixels`. Each of ``residual_blocks`` (3x3 then
+    1x1 convolution, added back, as van den Oord et al.'s encoder) widens that view by 4 pixels
+    on every side.
     """
     checks.integer_at_least("code_dim", code_dim, 1)
+    checks.integer_at_least("residual_blocks", residual_blocks, 0)
     images = keras.Input(shape=IMAGE_SHAPE, name="images")
     h = images
     for count in checks.sizes("filters", filters):
         h = keras.layers.Conv2D(count, 3, strides=2, padding="same", activation="relu")(h)
-    return keras.Model(images, keras.layers.Conv2D(code_dim, 1, name="vectors")(h), name=name)
+    for _ in range(residual_blocks):
+        inner = keras.layers.Conv2D(filters[-1], 3, padding="same", activation="relu")(keras.layers.ReLU()(h))
+        h = keras.layers.Add()([h, keras.layers.Conv2D(filters[-1], 1)(inner)])
+    return keras.Model(images, keras.layers.Conv2D(code_dim, 1, name="vectors")(keras.layers.ReLU()(h)), name=name)
+
+
+def grid_cell_pixels(cell: int, residual_blocks: int = 0) -> range:
+    """The image rows (or columns) that the vector of grid row (or column) ``cell`` depends on.
+
+    TensorFlow's "same" padding with stride 2 pads after, not before: each stride-2 layer's output
+    i sees inputs 2i..2i+2, so cell j sees pixels 4j..4j+6, and every residual block one cell more
+    on each side. Pixels outside the image are padding, the same for every image.
+    """
+    checks.integer_at_least("cell", cell, 0)
+    checks.number_in("cell", cell, 0, 6, "the grid has rows and columns 0 to 6")
+    checks.integer_at_least("residual_blocks", residual_blocks, 0)
+    return range(max(0, 4 * (cell - residual_blocks)), min(IMAGE_SHAPE[0], 4 * (cell + residual_blocks) + 7))
 
 
 def conv_grid_decoder(code_dim: int, filters: tuple[int, int] = (64, 32), name: str = "decoder") -> keras.Model:
