@@ -55,9 +55,15 @@ def browser():
     driver.quit()
 
 
+def is_redirect(page):
+    return 'http-equiv="Refresh"' in page.read_text(encoding="utf-8")[:500]
+
+
 def pages(built_book):
-    return sorted(built_book.glob("*.html")) + sorted((built_book / "notebooks").glob("*.html")) + \
+    """Every page a reader can land on; not the redirects (index.html), which a script could catch mid-jump."""
+    found = sorted(built_book.glob("*.html")) + sorted((built_book / "notebooks").glob("*.html")) + \
         sorted((built_book / "book").glob("*.html"))
+    return [page for page in found if not is_redirect(page)]
 
 
 def open_page(browser, page, width):
@@ -106,6 +112,13 @@ def test_every_page_reads_as_a_reader_expects(browser, built_book):
                 browser.execute_script(f"document.documentElement.dataset.theme = '{theme}'")
                 browser.save_screenshot(str(shots / f"{name.replace('/', '_')[:-5]}-{label}-{theme}.png"))
     assert not problems, "\n".join(problems)
+
+
+def test_the_front_page_leads_to_the_introduction(built_book):
+    index = built_book / "index.html"
+    assert is_redirect(index)
+    target = re.search(r'url=([^"]+)"', index.read_text(encoding="utf-8")).group(1)
+    assert (built_book / target).is_file(), target
 
 
 def test_results_tables_are_html_tables(browser, built_book):
