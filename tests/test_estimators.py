@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from scipy import special
+from scipy import special, stats
 
 from vaecore import estimators, gradients
 
@@ -158,3 +158,33 @@ def test_summary_of_known_draws():
     assert summary["relative spread of one estimate"] == 1.0
     assert summary["error expected if unbiased"] == 0.5
     assert summary["cosine(mean, exact)"] == 1.0
+
+
+def test_every_code_lists_each_code_once_with_its_probability():
+    codes, log_q = estimators.every_code(tf.constant(many_rows(2)))
+    assert codes.shape == (27, 2, 3, 3)
+    classes = np.argmax(codes.numpy()[:, 0], axis=-1)
+    assert len({tuple(row) for row in classes}) == 27
+    expected = [np.prod([special.softmax(LOGITS[i])[k] for i, k in enumerate(row)]) for row in classes]
+    np.testing.assert_allclose(np.exp(log_q.numpy()[:, 0]), expected, rtol=1e-5)
+
+
+def test_the_exact_estimator_gives_the_gradient_found_by_enumeration():
+    rows = many_rows(2)
+    exact, _ = gradients.exact_gradient(rows, product_reward)
+    draws = gradients.estimates(estimators.Exact(), rows, product_reward, num_draws=3)
+    np.testing.assert_allclose(draws, np.repeat(exact[None], 3, axis=0), rtol=1e-4, atol=1e-5)
+
+
+def test_the_exact_estimator_reports_a_code_drawn_from_q_with_its_reward():
+    tf.random.set_seed(0)
+    n = 20_000
+    objective, codes, rewards = estimators.Exact().objective(
+        tf.constant(many_rows(n)), lambda c: tf.stack([product_reward(code) for code in tf.unstack(c)]))
+    assert codes.shape == (1, n, 3, 3)
+    np.testing.assert_allclose(rewards[0], product_reward(codes[0]), rtol=1e-6)
+    for i in range(3):  # each latent's drawn classes follow softmax(logits)
+        counts = codes.numpy()[0, :, i].sum(axis=0)
+        assert stats.chisquare(counts, n * special.softmax(LOGITS[i])).pvalue > 1e-3
+    drawn = rewards.numpy()[0]
+    assert abs(drawn.mean() - objective.numpy()[0]) < 4 * drawn.std() / np.sqrt(n)

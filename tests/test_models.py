@@ -1,9 +1,12 @@
 """The Gaussian VAE: it trains, it reports a true ELBO, and it refuses bad input clearly."""
 
+import itertools
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from scipy import special
 
 from vaecore import data, estimators, evaluation, losses, models, networks
 
@@ -96,7 +99,7 @@ ESTIMATORS = {
     "none": estimators.NoGradient, "score function": estimators.ScoreFunction,
     "leave-one-out": lambda: estimators.LeaveOneOut(3), "Gumbel-Softmax": estimators.GumbelSoftmax,
     "straight-through": estimators.StraightThrough, "ST Gumbel": estimators.StraightThroughGumbel,
-    "ReinMax": lambda: estimators.ReinMax(1.5),
+    "ReinMax": lambda: estimators.ReinMax(1.5), "exact": estimators.Exact,
 }
 
 
@@ -242,3 +245,28 @@ def test_bfloat16_arithmetic_gives_float32_outputs_close_to_float32(intensities)
     assert np.isfinite(history["elbo"][-1])
     with pytest.raises(ValueError, match="precision must be one of"):
         networks.conv_decoder(3, precision="float16")
+
+
+def test_enumerated_bounds_against_every_code_decoded_one_by_one():
+    # Two latents of 3 classes: 9 codes, each decoded on its own; q, p(x|z) and the sums redone in NumPy.
+    keras.utils.set_random_seed(7)
+    vae = models.CategoricalVAE(networks.dense_logits_encoder(2, 3, (8,)), networks.dense_decoder(6, (8,)),
+                                estimator=estimators.Exact())
+    x = data.binarize_fixed(np.random.default_rng(2).random((5, 28, 28, 1), dtype=np.float32), seed=0)
+    q = special.softmax(vae.encoder(x).numpy().astype(np.float64), axis=-1)
+    pixels = x.reshape(5, -1).astype(np.float64)
+    log_joint, log_q = [], []
+    for a, b in itertools.product(range(3), repeat=2):
+        code = np.zeros((5, 2, 3), np.float32)
+        code[:, 0, a] = code[:, 1, b] = 1.0
+        p = special.expit(vae.decode(code).numpy().reshape(5, -1).astype(np.float64))
+        log_joint.append(np.sum(pixels * np.log(p) + (1 - pixels) * np.log1p(-p), axis=1) - 2 * np.log(3))
+        log_q.append(np.log(q[:, 0, a] * q[:, 1, b]))
+    log_joint, log_q = np.array(log_joint), np.array(log_q)
+    elbo = np.sum(np.exp(log_q) * (log_joint - log_q), axis=0)
+    log_likelihood = special.logsumexp(log_joint, axis=0)
+    result = evaluation.enumerated_bounds(vae, x, batch_size=2)
+    np.testing.assert_allclose(result["elbo"], elbo.mean(), rtol=1e-5)
+    np.testing.assert_allclose(result["log_likelihood"], log_likelihood.mean(), rtol=1e-5)
+    np.testing.assert_allclose(result["posterior_kl"], (log_likelihood - elbo).mean(), rtol=1e-3, atol=1e-4)
+    assert result["posterior_kl"] > 0

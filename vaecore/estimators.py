@@ -12,10 +12,12 @@ backpropagation) *is* the estimator's estimate. Two things differ between estima
 
 Estimators know no model: they see logits and a reward function of the codes. The temperature of
 the estimators that have one is a ``tf.Variable``, so a callback can anneal it during training.
+For a code small enough to list, :class:`Exact` estimates nothing: it sums over every code.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 
 from vaecore import checks, latents, losses
@@ -29,6 +31,28 @@ def score_function_surrogate(log_prob: tf.Tensor, reward: tf.Tensor, baseline=0.
     that is maximized.
     """
     return tf.stop_gradient(reward - baseline) * log_prob
+
+
+MAX_ENUMERATED_CODES = 4096
+
+
+def every_code(logits: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """Every code for every example, with its log-probability under softmax(logits).
+
+    For ``logits`` (batch, num_latents, num_classes): the codes (num_codes, batch, num_latents,
+    num_classes), one-hot, the first latent varying slowest, and log q(z) (num_codes, batch).
+    """
+    _, num_latents, num_classes = logits.shape
+    count = num_classes ** num_latents
+    if count > MAX_ENUMERATED_CODES:
+        raise ValueError(f"logits of shape {tuple(logits.shape)} have {num_classes} ** {num_latents} = {count:,} "
+                         f"codes, too many to list (limit {MAX_ENUMERATED_CODES:,}); use fewer latents or "
+                         "classes, or an estimator that samples")
+    place_values = num_classes ** np.arange(num_latents - 1, -1, -1)
+    classes = (np.arange(count)[:, None] // place_values) % num_classes
+    codes = tf.one_hot(classes, num_classes, dtype=logits.dtype)[:, None]
+    codes = tf.tile(codes, [1, tf.shape(logits)[0], 1, 1])
+    return codes, tf.reduce_sum(codes * tf.nn.log_softmax(logits)[None], axis=[2, 3])
 
 
 class Estimator:
@@ -177,3 +201,23 @@ class ReinMax(_Tempered):
 
     def code(self, logits):
         return latents.reinmax_sample(logits, self.temperature)
+
+
+class Exact(Estimator):
+    """No estimate at all: the gradient of E_q[f] = sum_z q(z) f(z), summed over every code.
+
+    Only for small codes: it costs one decoder pass per code and example (num_classes **
+    num_latents of them), the price every estimator above avoids. It is the reference they are
+    measured against. The codes and rewards it reports are those of one code drawn from q, so that
+    a model tracks the same single-sample ELBO as with any other estimator.
+    """
+
+    name = "exact (every code)"
+
+    def objective(self, logits, reward_fn):
+        codes, log_q = every_code(logits)
+        rewards = reward_fn(codes)
+        drawn = tf.random.categorical(tf.transpose(log_q), 1, dtype=tf.int32)[:, 0]
+        picked = tf.stack([drawn, tf.range(tf.shape(drawn)[0])], axis=1)
+        return (tf.reduce_sum(tf.exp(log_q) * rewards, axis=0), tf.gather_nd(codes, picked)[None],
+                tf.gather_nd(rewards, picked)[None])

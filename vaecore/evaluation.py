@@ -1,4 +1,4 @@
-"""Scoring a trained model on the test set: its tracked terms, importance-weighted and code-prior bounds, clusters.
+"""Scoring a trained model on the test set: its tracked terms, bounds on log p(x), and clusters.
 
 The protocol the chapters state: binary test images (one fixed seeded draw, or the 0.5
 threshold), the model's ``test_step`` over every image, and log p(x) estimated from k importance
@@ -38,6 +38,26 @@ def evaluate_log_likelihood(model, images, k: int, batch_size: int = 100, chunk:
     estimates = [importance_weighted_log_likelihood(model, images[start:start + batch_size], k, chunk).numpy()
                  for start in range(0, len(images), batch_size)]
     return float(np.mean(np.concatenate(estimates)))
+
+
+def enumerated_bounds(model, images, batch_size: int = 100) -> dict[str, float]:
+    """The exact ELBO and the exact log p(x), nats per image, of a model whose codes can all be listed.
+
+    The model supplies ``log_weights_of_every_code(x)``: log p(x, z) - log q(z|x) and log q(z|x)
+    for every code z. Then ELBO = sum_z q(z|x) [log p(x, z) - log q(z|x)] and log p(x) =
+    log sum_z p(x, z), with no sampling; their difference, ``posterior_kl``, is KL(q(z|x) || p(z|x)):
+    how far the encoder is from the true posterior.
+    """
+    checks.images(images)
+    checks.integer_at_least("batch_size", batch_size, 1)
+    elbos, log_likelihoods = [], []
+    for batch in data.eval_dataset(images, batch_size):
+        log_weights, log_q = model.log_weights_of_every_code(checks.image_batch(batch, binary=True))
+        elbos.append(tf.reduce_sum(tf.exp(log_q) * log_weights, axis=0).numpy())
+        log_likelihoods.append(tf.reduce_logsumexp(log_weights + log_q, axis=0).numpy())
+    elbo, log_likelihood = np.concatenate(elbos), np.concatenate(log_likelihoods)
+    return {"elbo": float(elbo.mean()), "log_likelihood": float(log_likelihood.mean()),
+            "posterior_kl": float((log_likelihood - elbo).mean())}
 
 
 def code_prior_bound(model, images, log_prior, batch_size: int = 1000) -> dict[str, float]:

@@ -188,6 +188,12 @@ class CategoricalVAE(TrackedModel):
         log_prior = -self.num_latents * math.log(self.num_classes)
         return self.reconstruction(x, codes) + log_prior - tf.reshape(log_q, [num_samples, -1])
 
+    def log_weights_of_every_code(self, x) -> tuple[tf.Tensor, tf.Tensor]:
+        """log p(x, z) - log q(z|x) and log q(z|x) for every code z of a small code: two (num_codes, batch)."""
+        codes, log_q = estimators.every_code(self.encoder(x))
+        log_prior = -self.num_latents * math.log(self.num_classes)
+        return self.reconstruction(x, codes) + log_prior - log_q, log_q
+
     def reconstruct(self, images):
         """Bernoulli means of p(x|z) at each image's most probable code."""
         return tf.sigmoid(self.decode(latents.one_hot_argmax(self.encoder(images)))).numpy()
