@@ -7,13 +7,15 @@ One idea per submodule, and who may import whom (an arrow means "imports"):
 - ``data``       finding, verifying and binarizing MNIST, and ``tf.data`` pipelines -> checks;
 - ``latents``    sampling latent codes: reparameterization, Gumbel, straight-through -> checks;
 - ``losses``     log-likelihoods, KL divergences, the ELBO and the importance-weighted bound -> checks;
-- ``estimators`` gradient estimators for categorical codes -> latents, losses, checks;
+- ``estimators`` gradient estimators for categorical codes, and a small code's exact gradient by enumeration
+                 -> latents, losses, checks;
 - ``gradients``  an estimator measured against the exact, enumerated gradient -> checks;
 - ``networks``   encoder and decoder builders -> checks;
 - ``quantizers`` VQ-VAE codebooks (plain, EMA, restarts), finite scalar quantization, code usage -> latents, checks;
 - ``priors``     a PixelCNN prior over grids of codes: its log-probability and samples -> checks;
 - ``models``     VAEs as ``keras.Model`` subclasses -> data, latents, losses, estimators, quantizers, checks;
-- ``evaluation`` test-set scores, importance-weighted and code-prior bounds, cluster agreement -> data, losses, checks;
+- ``evaluation`` test-set scores, importance-weighted, enumerated and code-prior bounds, clusters
+                 -> data, losses, checks;
 - ``training``   ``model.fit`` with a timer, learning-rate and temperature schedules -> data, runtime, checks;
 - ``plots``      figures and results tables.
 
