@@ -37,6 +37,7 @@ CASES = {
     "negative temperature": (lambda: estimators.GumbelSoftmax(-1.0), r"temperature must lie in \(0, inf\), got -1.0"),
     "baseline decay": (lambda: estimators.ScoreFunction(baseline_decay=2.0), r"baseline_decay must lie in \[0, 1\)"),
     "enumeration layout": (lambda: gradients.exact_gradient(LOGITS[0], None), r"expected \(n, num_latents, num_classes\)"),
+    "code layout": (lambda: estimators.every_code(np.zeros((4, 10), np.float32)), r"shape \(4, 10\); every_code needs"),
     "codes to list": (lambda: estimators.every_code(np.zeros((1, 13, 2), np.float32)), r"2 \*\* 13 = 8,192 codes, too many"),
     "too many codes": (lambda: gradients.exact_gradient(np.zeros((1, 10, 10)), None), "too many to enumerate"),
     # networks and models

@@ -42,6 +42,10 @@ def every_code(logits: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     For ``logits`` (batch, num_latents, num_classes): the codes (num_codes, batch, num_latents,
     num_classes), one-hot, the first latent varying slowest, and log q(z) (num_codes, batch).
     """
+    logits = tf.convert_to_tensor(logits)
+    if logits.shape.rank != 3 or None in logits.shape[1:]:
+        raise ValueError(f"logits have shape {tuple(logits.shape)}; every_code needs (batch, num_latents, "
+                         "num_classes) with known sizes")
     _, num_latents, num_classes = logits.shape
     count = num_classes ** num_latents
     if count > MAX_ENUMERATED_CODES:
@@ -213,6 +217,10 @@ class Exact(Estimator):
     """
 
     name = "exact (every code)"
+
+    def codes(self, logits):
+        """Every code, (num_codes, batch, num_latents, num_classes): the expectation is a sum over them."""
+        return every_code(logits)[0]
 
     def objective(self, logits, reward_fn):
         codes, log_q = every_code(logits)
