@@ -48,3 +48,19 @@ def test_the_same_seed_trains_the_same_model(intensities, name):
     other_weights, _ = train_from(1, name, images)
     assert not all(np.array_equal(a, b) for a, b in zip(first_weights, other_weights, strict=True))
     keras.backend.clear_session()
+
+
+def test_restarts_depend_on_the_seed_set_before_training_not_on_when_the_quantizer_was_made(intensities):
+    # Chapter 7 makes each quantizer first and seeds afterwards, inside the function that builds the model.
+    images = np.repeat(intensities, 8, axis=0)
+    weights = []
+    for draws_before in (0, 3):
+        runtime.set_seed(5)
+        for _ in range(draws_before):  # whatever ran earlier in the process
+            keras.random.SeedGenerator()
+        quantizer = quantizers.VectorQuantizer(64, 4, restart_threshold=1.0)  # many codes die and restart
+        runtime.set_seed(0)
+        model = models.VQVAE(networks.conv_grid_encoder(4, (4, 8)), quantizer, networks.conv_grid_decoder(4, (8, 4)))
+        training.fit(model, images, learning_rate=1e-2, epochs=2, batch_size=32, verbose=0)
+        weights.append([weight.numpy() for weight in model.weights])
+    assert all(np.array_equal(a, b) for a, b in zip(*weights, strict=True))

@@ -61,11 +61,6 @@ def test_the_ema_codebook_is_not_a_trainable_weight():
     assert len(plain.trainable_weights) == len(ema.trainable_weights) + 1
 
 
-def test_an_encoder_of_the_wrong_size_is_refused():
-    with pytest.raises(ValueError, match="encoder outputs vectors of size 8 but the quantizer expects code_dim=4"):
-        models.VQVAE(networks.conv_grid_encoder(8), quantizers.VectorQuantizer(16, 4), networks.conv_grid_decoder(4))
-
-
 def test_cluster_agreement_by_hand_and_against_entropies():
     labels = np.array([0, 0, 1, 1, 2, 2])
     assert evaluation.cluster_agreement([5, 5, 7, 7, 1, 1], labels) == {"purity": 1.0, "nmi": pytest.approx(1.0)}
@@ -79,8 +74,6 @@ def test_cluster_agreement_by_hand_and_against_entropies():
     expected = mutual / math.sqrt(stats.entropy(np.bincount(clusters)) * stats.entropy(np.bincount(labels)))
     assert evaluation.cluster_agreement(clusters, labels)["nmi"] == pytest.approx(expected, rel=1e-9)
     assert evaluation.cluster_agreement(np.zeros(6), labels[:6])["nmi"] == 0.0
-    with pytest.raises(ValueError, match="sizes 3 and 2"):
-        evaluation.cluster_agreement([1, 2, 3], [1, 2])
 
 
 @pytest.mark.parametrize("residual_blocks", [0, 1, 2])

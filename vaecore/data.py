@@ -152,13 +152,15 @@ def _verified(arrays: dict[str, np.ndarray], source: str) -> MNIST:
     return MNIST(**arrays, source=source)
 
 
+def _layout_problems(arrays: dict[str, np.ndarray]) -> list[str]:
+    """What differs from MNIST's layout (Fashion-MNIST's too): four uint8 arrays of known shapes."""
+    return [f"{key} is {arrays[key].dtype}{list(arrays[key].shape)}, expected uint8{list(_SHAPES[key])}"
+            for key in _KEYS if arrays[key].shape != _SHAPES[key] or arrays[key].dtype != np.uint8]
+
+
 def verify_mnist(arrays: dict[str, np.ndarray], source: str = "the arrays") -> None:
     """Check shapes, dtypes, label counts and pixel means against MNIST's known values."""
-    problems = []
-    for key in _KEYS:
-        array = arrays[key]
-        if array.shape != _SHAPES[key] or array.dtype != np.uint8:
-            problems.append(f"{key} is {array.dtype}{list(array.shape)}, expected uint8{list(_SHAPES[key])}")
+    problems = _layout_problems(arrays)
     if not problems:
         for split in ("train", "test"):
             counts = np.bincount(arrays[f"y_{split}"], minlength=10).tolist()
@@ -227,8 +229,7 @@ def _read_idx(path: Path) -> np.ndarray:
 
 
 def _verified_fashion(arrays: dict[str, np.ndarray], source: str) -> MNIST:
-    problems = [f"{key} is {array.dtype}{list(array.shape)}, expected uint8{list(_SHAPES[key])}"
-                for key, array in arrays.items() if array.shape != _SHAPES[key] or array.dtype != np.uint8]
+    problems = _layout_problems(arrays)
     if not problems:
         for key, expected in _FASHION_SHA256.items():
             if hashlib.sha256(np.ascontiguousarray(arrays[key]).tobytes()).hexdigest() != expected:

@@ -80,7 +80,6 @@ class VectorQuantizer(keras.layers.Layer):
                              "use e.g. 1.0 (uses per batch), or None for no restarts", open_low=True)
         self.restart_threshold = restart_threshold
         self.usage_decay = checks.number_in("usage_decay", usage_decay, 0.0, 1.0, "use e.g. 0.99", open_high=True)
-        self.seed_generator = keras.random.SeedGenerator()
 
     def build(self, input_shape):
         if input_shape[-1] != self.code_dim:
@@ -92,6 +91,9 @@ class VectorQuantizer(keras.layers.Layer):
         # Starting at the threshold: a code unused in the first batch is restarted at once (a data-dependent init).
         self.usage = self.add_weight(shape=(self.num_codes,), initializer=keras.initializers.Constant(
             self.restart_threshold or 0.0), trainable=False, name="usage")
+        if self.restart_threshold is not None:
+            # Seeded when the model is built, not when the layer is made: the seed set in between counts.
+            self.seed_generator = keras.random.SeedGenerator()
 
     def call(self, inputs, training=False):
         inputs = tf.convert_to_tensor(inputs, self.compute_dtype)
