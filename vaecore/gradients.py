@@ -66,15 +66,21 @@ def summarize(draws: np.ndarray, exact: np.ndarray) -> dict[str, float]:
 
     Each is relative to the length of the exact gradient of its row. If the estimator is unbiased,
     the mean's error is about spread / sqrt(draws); a bias shows as an error well above that.
+    A mean of exactly zero (say, every draw sampled the same code) has cosine 0.
     """
     num_draws = len(draws)
     draws = draws.reshape(num_draws, len(exact), -1)
     exact = exact.reshape(len(exact), -1)
     scale = np.linalg.norm(exact, axis=1)
+    if not np.all(scale > 0):
+        raise ValueError(f"the exact gradient is zero for rows {np.flatnonzero(scale == 0).tolist()}, so errors "
+                         "relative to its length are undefined; measure at logits where q(z) is not certain")
     mean = draws.mean(axis=0)
     spread = np.sqrt(draws.var(axis=0).sum(axis=1)) / scale
     error = np.linalg.norm(mean - exact, axis=1) / scale
-    cosine = np.sum(mean * exact, axis=1) / (np.linalg.norm(mean, axis=1) * scale)
+    length = np.linalg.norm(mean, axis=1) * scale
+    # A mean of exactly zero points nowhere: count it as orthogonal to the exact gradient.
+    cosine = np.divide(np.sum(mean * exact, axis=1), length, out=np.zeros_like(length), where=length > 0)
     return {
         "relative spread of one estimate": float(np.median(spread)),
         "relative error of the mean": float(np.median(error)),
