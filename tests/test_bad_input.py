@@ -40,6 +40,8 @@ CASES = {
     "code layout": (lambda: estimators.every_code(np.zeros((4, 10), np.float32)), r"shape \(4, 10\); every_code needs"),
     "codes to list": (lambda: estimators.every_code(np.zeros((1, 13, 2), np.float32)), r"2 \*\* 13 = 8,192 codes, too many"),
     "too many codes": (lambda: gradients.exact_gradient(np.zeros((1, 10, 10)), None), "too many to enumerate"),
+    "zero exact gradient": (lambda: gradients.summarize(np.ones((3, 2, 4)), np.array([[1.0, 0, 0, 0], [0, 0, 0, 0]])),
+                            r"exact gradient is zero for rows \[1\].*measure at logits where q\(z\) is not certain"),
     # networks and models
     "latent size": (lambda: networks.dense_encoder(0), "latent_dim must be an integer of at least 1, got 0"),
     "layer width": (lambda: networks.dense_encoder(2, hidden=(64, -1)), r"each of hidden .* got -1; got hidden=\(64, -1\)"),
