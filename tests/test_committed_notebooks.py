@@ -4,6 +4,7 @@ Re-execute them with `bash .ci/execute` (full mode) after changing a chapter or 
 """
 
 import re
+import sys
 from pathlib import Path
 
 import nbformat
@@ -88,3 +89,14 @@ def test_every_chapter_reference_points_to_an_existing_chapter():
 def test_nbval_markers_are_tags_not_comments(path):
     for cell in code_cells(path):
         assert "NBVAL" not in cell.source, f"{path.name}: use the cell tag nbval-check-output, not a comment"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_first_cell_says_what_to_install_when_vaecore_is_missing(path, monkeypatch):
+    """A chapter downloaded from the book and opened without vaecore stops at once, saying what to do."""
+    first = code_cells(path)[0].source
+    assert first.startswith("try:\n    import vaecore\n"), f"{path.name}: vaecore is not the first import"
+    monkeypatch.setitem(sys.modules, "vaecore", None)  # as if it were not installed
+    with pytest.raises(ModuleNotFoundError, match=r"pip install vaecore-\*\.whl") as missing:
+        exec(compile(first, path.name, "exec"), {})
+    assert "introduction page" in str(missing.value)

@@ -17,7 +17,9 @@ One idea per submodule, and who may import whom (an arrow means "imports"):
 - ``evaluation`` test-set scores, importance-weighted, enumerated and code-prior bounds, clusters
                  -> data, losses, checks;
 - ``training``   ``model.fit`` with a timer, learning-rate and temperature schedules -> data, runtime, checks;
-- ``plots``      figures and results tables.
+- ``plots``      figures and results tables;
+- ``speed``      a benchmark, run as ``python -m vaecore.speed``: training throughput timed side by side in
+                 fresh processes -> data, latents, losses, models, networks (not imported by the package).
 
 Latents, losses, estimators, gradients, quantizers and priors know no model; models and evaluation draw nothing;
 data knows no model. ``tests/test_layering.py`` keeps these rules true.

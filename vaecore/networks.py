@@ -66,7 +66,7 @@ def conv_encoder(latent_dim: int, filters: tuple[int, int] = (32, 64), heads: st
     each for mean and log-variance); ``heads="split"`` is TensorFlow's CVAE tutorial (one Dense
     layer cut in two halves). ``hidden`` adds ReLU Dense layers between convolutions and heads.
     ``precision="mixed_bfloat16"`` computes in bfloat16 (weights stay float32), much faster on
-    CPUs with bfloat16 instructions (``benchmarks/conv_training_speed.py``); ``GaussianVAE``
+    CPUs with bfloat16 instructions (``python -m vaecore.speed``); ``GaussianVAE``
     casts the outputs back to float32.
     """
     _check_latent_dim(latent_dim)

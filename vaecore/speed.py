@@ -12,13 +12,14 @@ bfloat16   vaecore's path with the layers computing in bfloat16 (``precision="mi
 
 All train the same architecture (``conv_encoder``/``conv_decoder`` with the article's filters and
 a 50-dimensional latent) with the same loss (one-sample Monte Carlo KL, as the tutorial) on
-the same images. Each timed run happens in a fresh Python process (the script calls itself with
+the same images. Each timed run happens in a fresh Python process (the module runs itself with
 ``--path``), so no graph, thread pool or allocator state carries over from one run to the next;
 inside it the path first runs one warm-up epoch (tracing, graph building), then is timed over
 ``--epochs`` epochs of ``--images`` images (several: with tf.data's prefetch thread, whole epochs
-run at half speed at random, so one timed epoch would be a coin toss). Run it from the repository root:
+run at half speed at random, so one timed epoch would be a coin toss). It lives in vaecore, not beside it,
+so that appendix A runs it wherever vaecore is installed:
 
-    .venv/bin/python benchmarks/conv_training_speed.py
+    python -m vaecore.speed --help
 """
 
 import argparse
@@ -100,7 +101,7 @@ def timed_run(path: str, images: int, epochs: int) -> float:
 
 
 def timed_run_in_fresh_process(path: str, images: int, epochs: int) -> float:
-    command = [sys.executable, __file__, "--path", path, "--images", str(images), "--epochs", str(epochs)]
+    command = [sys.executable, "-m", __spec__.name, "--path", path, "--images", str(images), "--epochs", str(epochs)]
     finished = subprocess.run(command, capture_output=True, text=True)
     if finished.returncode != 0:
         raise RuntimeError(f"benchmark run of {path!r} failed:\n{finished.stderr[-2000:]}")
