@@ -68,3 +68,17 @@ def test_elbo_terms_add_up():
 def test_kl_is_zero_at_the_prior_and_positive_elsewhere():
     assert float(losses.kl_to_standard_normal(tf.zeros((1, 3)), tf.zeros((1, 3)))[0]) == 0.0
     assert float(losses.kl_to_standard_normal(tf.fill((1, 3), 0.1), tf.zeros((1, 3)))[0]) > 0.0
+
+
+def test_categorical_log_prob_by_hand():
+    logits = tf.constant([[[0.0, np.log(3.0)], [0.0, 0.0]]])  # probs (1/4, 3/4) and (1/2, 1/2)
+    one_hot = tf.constant([[[0.0, 1.0], [1.0, 0.0]]])
+    np.testing.assert_allclose(losses.categorical_log_prob(logits, one_hot), [np.log(0.75) + np.log(0.5)], rtol=1e-6)
+
+
+def test_categorical_kl_to_uniform_matches_scipy():
+    logits = np.random.default_rng(0).normal(size=(4, 3, 10)).astype(np.float32)
+    probs = special.softmax(logits.astype(np.float64), axis=-1)
+    expected = stats.entropy(probs, np.full(10, 0.1), axis=-1).sum(axis=1)
+    np.testing.assert_allclose(losses.kl_categorical_to_uniform(logits), expected, rtol=1e-5)
+    np.testing.assert_allclose(losses.kl_categorical_to_uniform(tf.zeros((1, 1, 10))), [0.0], atol=1e-6)

@@ -1,14 +1,14 @@
-"""The Gaussian VAE: it trains, it reports a true ELBO, and it refuses bad input clearly."""
+"""vaecore.models: the Gaussian, categorical and VQ VAEs train, report a true ELBO, decode with one vocabulary
+and refuse bad input clearly."""
 
-import itertools
+import math
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from scipy import special
 
-from vaecore import data, estimators, evaluation, losses, models, networks
+from vaecore import data, estimators, evaluation, losses, models, networks, quantizers
 
 
 def small_vae(**kwargs):
@@ -35,9 +35,9 @@ def test_training_raises_the_elbo(intensities):
     test = data.binarize_fixed(images, seed=0)
     vae = small_vae(binarization="dynamic")
     vae.compile(optimizer=keras.optimizers.Adam(3e-3))
-    before = evaluation.evaluate_elbo(vae, test)["elbo"]
+    before = evaluation.evaluate_terms(vae, test)["elbo"]
     history = vae.fit(data.train_dataset(images, 64), epochs=15, verbose=0)
-    after = evaluation.evaluate_elbo(vae, test)["elbo"]
+    after = evaluation.evaluate_terms(vae, test)["elbo"]
     assert after > before + 20
     assert history.history["elbo"][-1] > history.history["elbo"][0]
 
@@ -47,7 +47,7 @@ def test_evaluation_reports_the_elbo_with_its_closed_form_kl(intensities):
     vae = small_vae()
     vae.compile(optimizer="adam")
     binary = data.binarize_fixed(intensities, seed=1)
-    result = evaluation.evaluate_elbo(vae, binary, batch_size=16)
+    result = evaluation.evaluate_terms(vae, binary, batch_size=16)
     mean, logvar = vae.encoder(binary)
     expected_kl = float(tf.reduce_mean(losses.kl_to_standard_normal(mean, logvar)))
     np.testing.assert_allclose(result["kl"], expected_kl, rtol=1e-5)
@@ -76,7 +76,7 @@ def test_evaluation_on_grey_images_is_refused(intensities):
     vae = small_vae()
     vae.compile(optimizer="adam")
     with pytest.raises(tf.errors.InvalidArgumentError, match="evaluation images must be binary"):
-        evaluation.evaluate_elbo(vae, intensities)
+        evaluation.evaluate_terms(vae, intensities)
 
 
 def test_pictures_are_probabilities_of_the_right_shape(intensities):
@@ -95,12 +95,7 @@ def categorical_vae(estimator, **kwargs):
                                  estimator=estimator, **kwargs)
 
 
-ESTIMATORS = {
-    "none": estimators.NoGradient, "score function": estimators.ScoreFunction,
-    "leave-one-out": lambda: estimators.LeaveOneOut(3), "Gumbel-Softmax": estimators.GumbelSoftmax,
-    "straight-through": estimators.StraightThrough, "ST Gumbel": estimators.StraightThroughGumbel,
-    "ReinMax": lambda: estimators.ReinMax(1.5), "exact": estimators.Exact,
-}
+ESTIMATORS = estimators.REGISTRY  # every registered estimator, with its default settings
 
 
 def test_categorical_builders_refuse_bad_sizes():
@@ -116,7 +111,7 @@ def test_categorical_evaluation_uses_the_closed_form_kl_to_the_uniform_prior(int
     vae = categorical_vae(estimators.ScoreFunction())
     vae.compile(optimizer="adam")
     binary = data.binarize_fixed(intensities, seed=2)
-    result = evaluation.evaluate_elbo(vae, binary, batch_size=16)
+    result = evaluation.evaluate_terms(vae, binary, batch_size=16)
     assert set(result) == {"elbo", "reconstruction", "kl"}
     expected_kl = float(tf.reduce_mean(losses.kl_categorical_to_uniform(vae.encoder(binary))))
     np.testing.assert_allclose(result["kl"], expected_kl, rtol=1e-5)
@@ -134,19 +129,19 @@ def reconstruction_gradients(vae, images):
 @pytest.mark.parametrize("name", list(ESTIMATORS))
 def test_only_the_no_gradient_estimator_leaves_the_encoder_without_a_reconstruction_gradient(intensities, name):
     gradients = reconstruction_gradients(categorical_vae(ESTIMATORS[name]()), intensities)
-    assert all((g is None) == (name == "none") for g in gradients)
+    assert all((g is None) == (name == estimators.NoGradient.name) for g in gradients)
 
 
-@pytest.mark.parametrize("name", [name for name in ESTIMATORS if name != "none"])
+@pytest.mark.parametrize("name", [name for name in ESTIMATORS if name != estimators.NoGradient.name])
 def test_categorical_training_raises_the_elbo(intensities, name):
     keras.utils.set_random_seed(0)
     images = np.repeat(intensities[:4], 64, axis=0)
     test = data.binarize_fixed(images, seed=0)
     vae = categorical_vae(ESTIMATORS[name]())
     vae.compile(optimizer=keras.optimizers.Adam(3e-3))
-    before = evaluation.evaluate_elbo(vae, test)["elbo"]
+    before = evaluation.evaluate_terms(vae, test)["elbo"]
     history = vae.fit(data.train_dataset(images, 64), epochs=10, verbose=0).history
-    assert evaluation.evaluate_elbo(vae, test)["elbo"] > before + 20
+    assert evaluation.evaluate_terms(vae, test)["elbo"] > before + 20
     # The discrete ELBO is tracked under the same name whatever the estimator; a relaxed objective apart.
     assert ("relaxed_elbo" in history) == vae.estimator.relaxed
     np.testing.assert_allclose(history["elbo"][-1], history["reconstruction"][-1] - history["kl"][-1], rtol=1e-4)
@@ -197,30 +192,8 @@ def test_categorical_importance_weights_by_enumeration():
     np.testing.assert_allclose(weights.mean(axis=0), elbo, atol=0.5)
 
 
-@pytest.mark.parametrize("heads", ["separate", "split"])
-def test_conv_vae_shapes(heads):
-    encoder, decoder = networks.conv_encoder(5, heads=heads), networks.conv_decoder(5)
-    wide = networks.conv_decoder(5, filters=(8, 4), hidden=(16,), base_channels=8)
-    assert wide(np.zeros((2, 5), np.float32)).shape == (2, 28, 28, 1)
-    mean, logvar = encoder(np.zeros((2, 28, 28, 1), np.float32))
-    assert mean.shape == logvar.shape == (2, 5)
-    assert decoder(mean).shape == (2, 28, 28, 1)
 
 
-@pytest.mark.parametrize("hidden", [(), (16,)])
-def test_split_and_separate_heads_are_the_same_function_class(hidden):
-    # Both have the same weights in a different layout: copying them over gives identical outputs.
-    separate = networks.conv_encoder(4, heads="separate", hidden=hidden)
-    split = networks.conv_encoder(4, heads="split", hidden=hidden)
-    assert separate.count_params() == split.count_params()
-    networks.copy_to_split_heads(separate, split)
-    x = np.random.default_rng(0).random((3, 28, 28, 1)).astype(np.float32)
-    for a, b in zip(separate(x), split(x)):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    with pytest.raises(ValueError, match="differ only in their heads"):
-        networks.copy_to_split_heads(separate, networks.conv_encoder(4, heads="split", hidden=(8, 8)))
-    with pytest.raises(ValueError, match="heads must be"):
-        networks.conv_encoder(4, heads="shared")
 
 
 def test_bfloat16_arithmetic_gives_float32_outputs_close_to_float32(intensities):
@@ -247,26 +220,52 @@ def test_bfloat16_arithmetic_gives_float32_outputs_close_to_float32(intensities)
         networks.conv_decoder(3, precision="float16")
 
 
-def test_enumerated_bounds_against_every_code_decoded_one_by_one():
-    # Two latents of 3 classes: 9 codes, each decoded on its own; q, p(x|z) and the sums redone in NumPy.
-    keras.utils.set_random_seed(7)
-    vae = models.CategoricalVAE(networks.dense_logits_encoder(2, 3, (8,)), networks.dense_decoder(6, (8,)),
-                                estimator=estimators.Exact())
-    x = data.binarize_fixed(np.random.default_rng(2).random((5, 28, 28, 1), dtype=np.float32), seed=0)
-    q = special.softmax(vae.encoder(x).numpy().astype(np.float64), axis=-1)
-    pixels = x.reshape(5, -1).astype(np.float64)
-    log_joint, log_q = [], []
-    for a, b in itertools.product(range(3), repeat=2):
-        code = np.zeros((5, 2, 3), np.float32)
-        code[:, 0, a] = code[:, 1, b] = 1.0
-        p = special.expit(vae.decode(code).numpy().reshape(5, -1).astype(np.float64))
-        log_joint.append(np.sum(pixels * np.log(p) + (1 - pixels) * np.log1p(-p), axis=1) - 2 * np.log(3))
-        log_q.append(np.log(q[:, 0, a] * q[:, 1, b]))
-    log_joint, log_q = np.array(log_joint), np.array(log_q)
-    elbo = np.sum(np.exp(log_q) * (log_joint - log_q), axis=0)
-    log_likelihood = special.logsumexp(log_joint, axis=0)
-    result = evaluation.enumerated_bounds(vae, x, batch_size=2)
-    np.testing.assert_allclose(result["elbo"], elbo.mean(), rtol=1e-5)
-    np.testing.assert_allclose(result["log_likelihood"], log_likelihood.mean(), rtol=1e-5)
-    np.testing.assert_allclose(result["posterior_kl"], (log_likelihood - elbo).mean(), rtol=1e-3, atol=1e-4)
-    assert result["posterior_kl"] > 0
+def small_vqvae(quantizer):
+    return models.VQVAE(networks.conv_grid_encoder(quantizer.code_dim, (8, 8)), quantizer,
+                        networks.conv_grid_decoder(quantizer.code_dim, (8, 8)))
+
+
+@pytest.mark.parametrize("quantizer", [
+    lambda: quantizers.VectorQuantizer(16, 4, restart_threshold=1.0),
+    lambda: quantizers.EMAVectorQuantizer(16, 4),
+    lambda: quantizers.FiniteScalarQuantizer((5, 4, 3)),
+], ids=["restarts", "ema", "fsq"])
+def test_training_improves_the_reconstruction_and_reports_code_usage(quantizer):
+    # Eight images of 4x4-pixel blocks, each nearly black or white: a grid code can describe them.
+    blocks = np.random.default_rng(5).choice([0.05, 0.95], size=(8, 7, 7, 1)).astype(np.float32)
+    images = np.repeat(np.repeat(np.repeat(blocks, 4, 1), 4, 2), 32, axis=0)
+    test = data.binarize_fixed(images[:64], seed=0)
+    keras.utils.set_random_seed(0)
+    vae = small_vqvae(quantizer())
+    vae.compile(optimizer=keras.optimizers.Adam(3e-3))
+    before = evaluation.evaluate_terms(vae, test)
+    vae.fit(data.train_dataset(images, 16), epochs=5, verbose=0)
+    after = evaluation.evaluate_terms(vae, test)
+    assert after["reconstruction"] > before["reconstruction"] + 50
+    assert set(after) == {"elbo", "reconstruction", "codebook_loss", "commitment_loss", "perplexity", "codes_used"}
+    assert after["elbo"] == pytest.approx(after["reconstruction"] - 49 * math.log(vae.quantizer.num_codes), abs=1e-3)
+    # The usage over the whole evaluation, counted directly from the codes:
+    codes = vae.codes(test).numpy()
+    counts = np.bincount(codes.ravel(), minlength=vae.quantizer.num_codes)
+    assert after["codes_used"] == pytest.approx(np.mean(counts > 0))
+    shares = counts[counts > 0] / counts.sum()
+    assert after["perplexity"] == pytest.approx(np.exp(-np.sum(shares * np.log(shares))), rel=1e-4)
+
+
+def test_the_code_prior_bound_under_a_uniform_prior_is_the_tracked_elbo(intensities):
+    vae = small_vqvae(quantizers.VectorQuantizer(32, 4))
+    vae.compile()
+    test = data.binarize_fixed(intensities[:50], seed=0)
+    uniform = lambda codes: np.full(len(codes), -49 * math.log(32))  # noqa: E731
+    bound = evaluation.code_prior_bound(vae, test, uniform, batch_size=20)
+    assert bound["elbo"] == pytest.approx(evaluation.evaluate_terms(vae, test)["elbo"], abs=1e-3)
+    assert bound["code_nll"] == pytest.approx(49 * math.log(32))
+    decoded = vae.bernoulli_means(vae.codes(test[:3]))
+    np.testing.assert_allclose(decoded, vae.reconstruct(test[:3]), atol=1e-6)
+
+
+def test_the_ema_codebook_is_not_a_trainable_weight():
+    plain = small_vqvae(quantizers.VectorQuantizer(16, 4))
+    ema = small_vqvae(quantizers.EMAVectorQuantizer(16, 4))
+    plain(np.zeros((1, 28, 28, 1), np.float32)), ema(np.zeros((1, 28, 28, 1), np.float32))
+    assert len(plain.trainable_weights) == len(ema.trainable_weights) + 1

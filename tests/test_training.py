@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from vaecore import data, estimators, models, networks, training
+from vaecore import data, estimators, models, networks, priors, training
 
 
 def test_cosine_decay_spans_the_whole_run_and_ends_at_the_floor():
@@ -70,3 +70,47 @@ def test_annealing_callback_sets_the_scheduled_temperature_during_fit(intensitie
 def test_annealing_refuses_bad_settings(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_a_cosine_schedule_by_name_is_the_cosine_decay_over_the_named_span(intensities):
+    vae = models.GaussianVAE(networks.dense_encoder(2, (8,)), networks.dense_decoder(2, (8,)))
+    training.fit(vae, intensities, learning_rate=1e-3, schedule="cosine", schedule_epochs=4, epochs=1,
+                 batch_size=4, verbose=0)
+    steps = len(intensities) // 4  # taken in the one epoch
+    expected = training.cosine_decay(1e-3, epochs=4, train_size=len(intensities), batch_size=4)
+    assert float(expected(steps)) < 1e-3
+    np.testing.assert_allclose(float(vae.optimizer.learning_rate), float(expected(steps)), rtol=1e-6)
+
+
+def test_schedule_options_that_cannot_apply_are_refused(intensities):
+    vae = models.GaussianVAE(networks.dense_encoder(2, (8,)), networks.dense_decoder(2, (8,)))
+    with pytest.raises(ValueError, match=r"schedule must be one of \('constant', 'cosine'\), got 'linear'"):
+        training.fit(vae, intensities, learning_rate=1e-3, schedule="linear", epochs=1)
+    with pytest.raises(ValueError, match="schedule_epochs=4 is given but schedule is 'constant'"):
+        training.fit(vae, intensities, learning_rate=1e-3, schedule_epochs=4, epochs=1)
+    with pytest.raises(ValueError, match="has no temperature to anneal; use one that has: GumbelSoftmax"):
+        training.fit(vae, intensities, learning_rate=1e-3, anneal_temperature=True, epochs=1)
+
+
+def test_anneal_temperature_gives_the_model_jang_et_al_schedule(intensities):
+    estimator = estimators.GumbelSoftmax(temperature=1.0)
+    vae = models.CategoricalVAE(networks.dense_logits_encoder(2, 3, (8,)), networks.dense_decoder(6, (8,)),
+                                estimator=estimator)
+    recorder = StepRecorder(estimator)
+    run = training.fit(vae, np.repeat(intensities, 200, axis=0), learning_rate=1e-3, epochs=1, batch_size=2,
+                       anneal_temperature=True, callbacks=[recorder], verbose=0)
+    steps = len(recorder.temperatures)  # 1,600 steps: the schedule's first update is at step 1,000
+    in_float32 = [float(np.float32(training.annealed_temperature(step))) for step in range(steps)]
+    assert recorder.temperatures == in_float32
+    assert run.history["temperature"] == in_float32[-1:]
+
+
+def test_fit_prior_learns_a_prior_over_code_grids():
+    rng = np.random.default_rng(0)
+    codes = np.where(rng.random((256, 2, 2)) < 0.9, 0, rng.integers(0, 3, (256, 2, 2))).astype(np.int32)
+    keras.utils.set_random_seed(0)
+    prior = priors.pixelcnn(3, grid_shape=(2, 2), filters=8, blocks=1)
+    run = training.fit_prior(prior, codes, codes[:64], epochs=3, batch_size=32, learning_rate=1e-2, verbose=0)
+    assert run.epochs == 3 and len(run.history["val_loss"]) == 3
+    assert run.history["loss"][-1] < run.history["loss"][0]
+    np.testing.assert_allclose(run.images_per_second, 3 * len(codes) / run.seconds)

@@ -4,19 +4,24 @@ One idea per submodule, and who may import whom (an arrow means "imports"):
 
 - ``runtime``    seeds, the smoke switch (``VAECORE_SMOKE``) and a stopwatch -> checks;
 - ``checks``     argument checks with messages that say what to pass instead;
-- ``data``       finding, verifying and binarizing MNIST, and ``tf.data`` pipelines -> checks;
+- ``contracts``  what the modules ask of each other, as types: the protocols a model or a quantizer declares;
+- ``data``       finding, verifying and binarizing MNIST, a chapter's splits, image checks and ``tf.data``
+                 pipelines -> checks;
 - ``latents``    sampling latent codes: reparameterization, Gumbel, straight-through -> checks;
 - ``losses``     log-likelihoods, KL divergences, the ELBO and the importance-weighted bound -> checks;
-- ``estimators`` gradient estimators for categorical codes, and a small code's exact gradient by enumeration
-                 -> latents, losses, checks;
-- ``gradients``  an estimator measured against the exact, enumerated gradient -> checks;
-- ``networks``   encoder and decoder builders -> checks;
-- ``quantizers`` VQ-VAE codebooks (plain, EMA, restarts), finite scalar quantization, code usage -> latents, checks;
-- ``priors``     a PixelCNN prior over grids of codes: its log-probability and samples -> checks;
-- ``models``     VAEs as ``keras.Model`` subclasses -> data, latents, losses, estimators, quantizers, checks;
+- ``estimators`` gradient estimators for categorical codes (a registry of them), and a small code's list of
+                 every code -> latents, losses, checks;
+- ``gradients``  an estimator measured against the exact gradient, summed over every code -> estimators, checks;
+- ``networks``   encoder and decoder builders -> data, checks;
+- ``quantizers`` VQ-VAE codebooks (plain, EMA, restarts), finite scalar quantization, code usage (a registry
+                 of quantizers) -> contracts, latents, losses, checks;
+- ``priors``     a PixelCNN prior over grids of codes: its log-probability and samples -> losses, checks;
+- ``models``     VAEs as ``keras.Model`` subclasses -> contracts, data, latents, losses, estimators,
+                 quantizers, checks;
 - ``evaluation`` test-set scores, importance-weighted, enumerated and code-prior bounds, clusters
-                 -> data, losses, checks;
-- ``training``   ``model.fit`` with a timer, learning-rate and temperature schedules -> data, runtime, checks;
+                 -> contracts, data, losses, checks;
+- ``training``   ``model.fit`` with a timer, learning-rate and temperature schedules, a prior's fit
+                 -> data, estimators, runtime, checks;
 - ``plots``      figures and results tables;
 - ``speed``      a benchmark, run as ``python -m vaecore.speed``: training throughput timed side by side in
                  fresh processes -> data, latents, losses, models, networks (not imported by the package).
@@ -62,9 +67,9 @@ def _import_tensorflow_quietly() -> None:
 _import_tensorflow_quietly()
 
 from vaecore import (  # noqa: E402
-    checks, data, estimators, evaluation, gradients, latents, losses, models, networks, plots, priors, quantizers,
-    runtime, training,
+    checks, contracts, data, estimators, evaluation, gradients, latents, losses, models, networks, plots, priors,
+    quantizers, runtime, training,
 )
 
-__all__ = ["checks", "data", "estimators", "evaluation", "gradients", "latents", "losses", "models", "networks",
-           "plots", "priors", "quantizers", "runtime", "training"]
+__all__ = ["checks", "contracts", "data", "estimators", "evaluation", "gradients", "latents", "losses", "models",
+           "networks", "plots", "priors", "quantizers", "runtime", "training"]

@@ -1,6 +1,7 @@
 """Argument checks, in one place, so that every bad input gets the same kind of message.
 
-Each message names the argument, the value it got, and what to pass instead. Checks of Python
+Each message names the argument, the value it got, and what to pass instead. Checks of images
+(their layout is MNIST's) are in ``vaecore.data``. Checks of Python
 values raise ``ValueError`` at once; checks of tensors inside a compiled step raise TensorFlow's
 ``InvalidArgumentError`` when the step runs.
 """
@@ -11,10 +12,6 @@ import math
 
 import numpy as np
 import tensorflow as tf
-
-IMAGE_SHAPE = (28, 28, 1)
-_LAYOUT_HINT = "use vaecore.data.to_unit_interval to turn (batch, 28, 28) uint8 MNIST into that layout."
-_RANGE_HINT = "pixel values must lie in [0, 1]; divide uint8 pixels by 255"
 
 
 def integer_at_least(name: str, value, minimum: int, hint: str = "") -> int:
@@ -67,33 +64,3 @@ def one_of(name: str, value, choices) -> None:
     """Refuse a value that is not among ``choices``."""
     if value not in choices:
         raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
-
-
-def images(values, name: str = "images") -> None:
-    """Raise a clear error unless ``values`` is a batch of 28x28x1 intensities in [0, 1]."""
-    shape = tuple(np.shape(values))
-    if shape[1:] != IMAGE_SHAPE:
-        raise ValueError(f"{name} have shape {shape}, expected (batch, 28, 28, 1); {_LAYOUT_HINT}")
-    low, high = float(np.min(values)), float(np.max(values))
-    if low < 0.0 or high > 1.0:
-        raise ValueError(f"{name} have values in [{low:g}, {high:g}], expected intensities in [0, 1]; "
-                         "divide uint8 pixels by 255 (vaecore.data.to_unit_interval).")
-
-
-def image_batch(batch, binary: bool = False) -> tf.Tensor:
-    """The images of a training or test batch as float32, checked inside the compiled step.
-
-    The shape is checked when the step is traced; the range (and, with ``binary``, that every
-    pixel is 0 or 1) when it runs.
-    """
-    x = batch[0] if isinstance(batch, (tuple, list)) else batch
-    if tuple(x.shape[1:]) != IMAGE_SHAPE:
-        raise ValueError(f"images have shape {tuple(x.shape)}, the model expects (batch, 28, 28, 1); {_LAYOUT_HINT}")
-    x = tf.cast(x, tf.float32)
-    tf.debugging.assert_greater_equal(tf.reduce_min(x), 0.0, message=_RANGE_HINT)
-    tf.debugging.assert_less_equal(tf.reduce_max(x), 1.0, message=_RANGE_HINT)
-    if binary:
-        tf.debugging.assert_equal(tf.reduce_max(x * (1.0 - x)), 0.0, message=(
-            "evaluation images must be binary (0 or 1): binarize them with "
-            "vaecore.data.binarize_fixed or binarize_static first"))
-    return x

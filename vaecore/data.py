@@ -20,14 +20,18 @@ import gzip
 import hashlib
 import os
 import zipfile
+import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import tensorflow as tf
 
 from vaecore import checks
-from vaecore.checks import IMAGE_SHAPE
 
+IMAGE_SHAPE = (28, 28, 1)  # MNIST's and Fashion-MNIST's images, with a channel axis
+_LAYOUT_HINT = "use vaecore.data.to_unit_interval to turn (batch, 28, 28) uint8 MNIST into that layout."
+_RANGE_HINT = "pixel values must lie in [0, 1]; divide uint8 pixels by 255"
 ENV_VARIABLE = "VAECORE_DATA"
 STATIC_THRESHOLD = 0.5  # the source articles' binarization
 _KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -53,16 +57,16 @@ FASHION_CLASSES = ("T-shirt/top", "trouser", "pullover", "dress", "coat", "sanda
                    "ankle boot")
 
 
-class MNISTNotFoundError(FileNotFoundError):
-    """MNIST (or Fashion-MNIST) is neither at a named path nor downloadable."""
+class DataNotFoundError(FileNotFoundError):
+    """A dataset (MNIST or Fashion-MNIST) is neither at a named path nor downloadable."""
 
 
-class MNISTCorruptError(ValueError):
+class DataCorruptError(ValueError):
     """A file was found but does not hold the dataset as expected."""
 
 
 @dataclasses.dataclass(frozen=True)
-class MNIST:
+class ImageData:
     """The four arrays of MNIST or Fashion-MNIST (uint8 images, labels), their name and where they came from."""
 
     x_train: np.ndarray
@@ -72,7 +76,7 @@ class MNIST:
     source: str
     name: str = "MNIST"
 
-    def subset(self, train_size: int | None, test_size: int | None) -> "MNIST":
+    def subset(self, train_size: int | None, test_size: int | None) -> "ImageData":
         """The first ``train_size``/``test_size`` images (``None`` keeps a split whole)."""
         return dataclasses.replace(
             self,
@@ -87,7 +91,7 @@ class MNIST:
         return f"{self.name} from {source}: {len(self.x_train):,} train / {len(self.x_test):,} test images"
 
 
-def load_mnist(path: str | os.PathLike | None = None, *, download: bool = True) -> MNIST:
+def load_mnist(path: str | os.PathLike | None = None, *, download: bool = True) -> ImageData:
     """Load and verify MNIST from ``path``, then ``$VAECORE_DATA``, then Keras' download."""
     tried = []
     for origin, candidate in (("argument", path), ("$" + ENV_VARIABLE, os.environ.get(ENV_VARIABLE))):
@@ -95,7 +99,7 @@ def load_mnist(path: str | os.PathLike | None = None, *, download: bool = True) 
             continue
         candidate = Path(candidate).expanduser()
         if not candidate.is_file():
-            raise MNISTNotFoundError(
+            raise DataNotFoundError(
                 f"MNIST was looked for at {candidate} (from the {origin}) but there is no such file. "
                 f"Point {ENV_VARIABLE} (or the path argument) at an existing mnist.npz "
                 f"with arrays {', '.join(_KEYS)}."
@@ -105,7 +109,7 @@ def load_mnist(path: str | os.PathLike | None = None, *, download: bool = True) 
     arrays = _keras_download("mnist", download, tried)
     if arrays is not None:
         return _verified(arrays, source="keras.datasets.mnist")
-    raise MNISTNotFoundError(
+    raise DataNotFoundError(
         "MNIST could not be found. Looked at: " + "; ".join(tried) + ". "
         f"Provide the file with `export {ENV_VARIABLE}=/path/to/mnist.npz` (arrays {', '.join(_KEYS)}, "
         "the layout of Keras' mnist.npz), pass load_mnist(path=...), or connect to the internet "
@@ -133,23 +137,23 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
         with np.load(path, allow_pickle=False) as archive:
             missing = [key for key in _KEYS if key not in archive.files]
             if missing:
-                raise MNISTCorruptError(
+                raise DataCorruptError(
                     f"{path} is an .npz file but lacks the arrays {missing} "
                     f"(it has {archive.files}); expected {', '.join(_KEYS)}."
                 )
             return {key: archive[key] for key in _KEYS}
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
-        if isinstance(error, MNISTCorruptError):
+        if isinstance(error, DataCorruptError):
             raise
-        raise MNISTCorruptError(
+        raise DataCorruptError(
             f"{path} could not be read as an .npz archive ({type(error).__name__}: {error}). "
             "The file is damaged or of another format; download mnist.npz again."
         ) from error
 
 
-def _verified(arrays: dict[str, np.ndarray], source: str) -> MNIST:
+def _verified(arrays: dict[str, np.ndarray], source: str) -> ImageData:
     verify_mnist(arrays, source)
-    return MNIST(**arrays, source=source)
+    return ImageData(**arrays, source=source)
 
 
 def _layout_problems(arrays: dict[str, np.ndarray]) -> list[str]:
@@ -170,12 +174,12 @@ def verify_mnist(arrays: dict[str, np.ndarray], source: str = "the arrays") -> N
             if abs(mean - _PIXEL_MEAN[split]) > 5e-4:
                 problems.append(f"{split} mean pixel is {mean:.4f}, expected {_PIXEL_MEAN[split]}")
     if problems:
-        raise MNISTCorruptError(
+        raise DataCorruptError(
             f"{source} does not hold the full MNIST: " + "; ".join(problems) + ". Replace it with a good copy."
         )
 
 
-def load_fashion_mnist(path: str | os.PathLike | None = None, *, download: bool = True) -> MNIST:
+def load_fashion_mnist(path: str | os.PathLike | None = None, *, download: bool = True) -> ImageData:
     """Load and verify Fashion-MNIST from the folder ``path``, ``$VAECORE_FASHION_DATA``, Debian's folder, or Keras.
 
     A folder must hold the four gzipped IDX files of the original release (as Debian installs them).
@@ -187,7 +191,7 @@ def load_fashion_mnist(path: str | os.PathLike | None = None, *, download: bool 
         folder = Path(candidate).expanduser()
         missing = [name for name in _FASHION_FILES.values() if not (folder / name).is_file()]
         if missing:
-            raise MNISTNotFoundError(
+            raise DataNotFoundError(
                 f"Fashion-MNIST was looked for in {folder} (from the {origin}) but {', '.join(missing)} "
                 f"{'is' if len(missing) == 1 else 'are'} not there. Point {FASHION_ENV_VARIABLE} (or the path "
                 f"argument) at a folder with {', '.join(_FASHION_FILES.values())}.")
@@ -199,7 +203,7 @@ def load_fashion_mnist(path: str | os.PathLike | None = None, *, download: bool 
     arrays = _keras_download("fashion_mnist", download, tried)
     if arrays is not None:
         return _verified_fashion(arrays, "keras.datasets.fashion_mnist")
-    raise MNISTNotFoundError(
+    raise DataNotFoundError(
         "Fashion-MNIST could not be found. Looked at: " + "; ".join(tried) + ". Install Debian's package "
         "(`apt-get install dataset-fashion-mnist`), set `export "
         f"{FASHION_ENV_VARIABLE}=/folder/with/the/idx/files`, or connect to the internet so that Keras can download it.")
@@ -215,20 +219,20 @@ def _read_idx(path: Path) -> np.ndarray:
         with gzip.open(path, "rb") as file:
             content = file.read()
     except (OSError, EOFError) as error:
-        raise MNISTCorruptError(f"{path} could not be read as a gzipped IDX file ({type(error).__name__}: {error}); "
+        raise DataCorruptError(f"{path} could not be read as a gzipped IDX file ({type(error).__name__}: {error}); "
                                 "the file is damaged: reinstall or download it again.") from error
     if len(content) < 4 or content[:3] != b"\x00\x00\x08" or len(content) < 4 + 4 * content[3]:
-        raise MNISTCorruptError(f"{path} does not start like an IDX file of unsigned bytes (magic "
+        raise DataCorruptError(f"{path} does not start like an IDX file of unsigned bytes (magic "
                                 f"{content[:4].hex() or 'missing'}, expected 000008 and a dimension count)")
     ndim = content[3]
     shape = tuple(int.from_bytes(content[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
     data = np.frombuffer(content, np.uint8, offset=4 + 4 * ndim)
     if data.size != int(np.prod(shape)):
-        raise MNISTCorruptError(f"{path} declares shape {shape} but holds {data.size:,} values; the file is truncated")
+        raise DataCorruptError(f"{path} declares shape {shape} but holds {data.size:,} values; the file is truncated")
     return data.reshape(shape)
 
 
-def _verified_fashion(arrays: dict[str, np.ndarray], source: str) -> MNIST:
+def _verified_fashion(arrays: dict[str, np.ndarray], source: str) -> ImageData:
     problems = _layout_problems(arrays)
     if not problems:
         for key, expected in _FASHION_SHA256.items():
@@ -236,9 +240,43 @@ def _verified_fashion(arrays: dict[str, np.ndarray], source: str) -> MNIST:
                 counts = np.bincount(arrays[key], minlength=10).tolist() if key.startswith("y") else None
                 problems.append(f"{key} has the wrong checksum" + (f" (label counts {counts})" if counts else ""))
     if problems:
-        raise MNISTCorruptError(f"{source} does not hold the full Fashion-MNIST: " + "; ".join(problems)
+        raise DataCorruptError(f"{source} does not hold the full Fashion-MNIST: " + "; ".join(problems)
                                 + ". Replace it with a good copy.")
-    return MNIST(**arrays, source=source, name="Fashion-MNIST")
+    return ImageData(**arrays, source=source, name="Fashion-MNIST")
+
+
+TEST_DRAW_SEED = 0  # the seed of the test set's one Bernoulli draw, the same in every chapter
+
+
+class Splits(NamedTuple):
+    """What a chapter trains and tests on.
+
+    ``train`` holds intensities in [0, 1] (a model binarizes each batch inside its step); the
+    test images come grey, under the 0.5 threshold (``test_static``, the sources' protocol) and
+    as one seeded Bernoulli draw (``test_dynamic``, the book's protocol), with their labels.
+    """
+
+    train: np.ndarray
+    test_grey: np.ndarray
+    test_static: np.ndarray
+    test_dynamic: np.ndarray
+    test_labels: np.ndarray
+    data: ImageData
+
+    def describe(self) -> str:
+        return self.data.describe()
+
+
+LOADERS = {"mnist": load_mnist, "fashion_mnist": load_fashion_mnist}
+
+
+def splits(config, dataset: str = "mnist") -> Splits:
+    """Load ``dataset`` (``"mnist"`` or ``"fashion_mnist"``) at the sizes of ``config`` (a ``RunConfig``)."""
+    checks.one_of("dataset", dataset, tuple(LOADERS))
+    loaded = LOADERS[dataset]().subset(config.train_size, config.test_size)
+    test_grey = to_unit_interval(loaded.x_test)
+    return Splits(to_unit_interval(loaded.x_train), test_grey, binarize_static(test_grey),
+                  binarize_fixed(test_grey, seed=TEST_DRAW_SEED), loaded.y_test, loaded)
 
 
 def to_unit_interval(images: np.ndarray) -> np.ndarray:
@@ -251,7 +289,7 @@ def to_unit_interval(images: np.ndarray) -> np.ndarray:
 
 def binarize_static(images: np.ndarray) -> np.ndarray:
     """The source articles' protocol: a pixel is 1 where its intensity exceeds ``STATIC_THRESHOLD``."""
-    checks.images(images)
+    check_images(images)
     return threshold(np.asarray(images)).numpy()
 
 
@@ -262,7 +300,7 @@ def threshold(images: tf.Tensor) -> tf.Tensor:
 
 def binarize_fixed(images: np.ndarray, seed: int = 0) -> np.ndarray:
     """One Bernoulli draw per pixel from a seeded generator: the frozen evaluation set."""
-    checks.images(images)
+    check_images(images)
     uniform = np.random.default_rng(seed).random(images.shape, dtype=np.float32)
     return (uniform < images).astype(np.float32)
 
@@ -298,9 +336,13 @@ def _in_foreground(dataset: tf.data.Dataset) -> tf.data.Dataset:
     return dataset.with_options(options)
 
 
+# model.fit warns that shuffle=True is ignored for a tf.data.Dataset; these datasets shuffle themselves.
+warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed", category=UserWarning)
+
+
 def train_dataset(images: np.ndarray, batch_size: int = 128, seed: int = 0) -> tf.data.Dataset:
     """Shuffled batches of intensities, reshuffled every epoch; the array is copied in once."""
-    checks.images(images)
+    check_images(images)
     checks.integer_at_least("batch_size", batch_size, 1)
     shuffled = (tf.data.Dataset.from_tensor_slices(images).cache()
                 .shuffle(len(images), seed=seed, reshuffle_each_iteration=True))
@@ -309,6 +351,36 @@ def train_dataset(images: np.ndarray, batch_size: int = 128, seed: int = 0) -> t
 
 def eval_dataset(images: np.ndarray, batch_size: int = 1000) -> tf.data.Dataset:
     """Batches of a (binarized) evaluation set in a fixed order."""
-    checks.images(images)
+    check_images(images)
     checks.integer_at_least("batch_size", batch_size, 1)
     return _in_foreground(tf.data.Dataset.from_tensor_slices(images).cache().batch(batch_size))
+
+
+def check_images(values, name: str = "images") -> None:
+    """Raise a clear error unless ``values`` is a batch of 28x28x1 intensities in [0, 1]."""
+    shape = tuple(np.shape(values))
+    if shape[1:] != IMAGE_SHAPE:
+        raise ValueError(f"{name} have shape {shape}, expected (batch, 28, 28, 1); {_LAYOUT_HINT}")
+    low, high = float(np.min(values)), float(np.max(values))
+    if low < 0.0 or high > 1.0:
+        raise ValueError(f"{name} have values in [{low:g}, {high:g}], expected intensities in [0, 1]; "
+                         "divide uint8 pixels by 255 (vaecore.data.to_unit_interval).")
+
+
+def image_batch(batch, binary: bool = False) -> tf.Tensor:
+    """The images of a training or test batch as float32, checked inside the compiled step.
+
+    The shape is checked when the step is traced; the range (and, with ``binary``, that every
+    pixel is 0 or 1) when it runs.
+    """
+    x = batch[0] if isinstance(batch, (tuple, list)) else batch
+    if tuple(x.shape[1:]) != IMAGE_SHAPE:
+        raise ValueError(f"images have shape {tuple(x.shape)}, the model expects (batch, 28, 28, 1); {_LAYOUT_HINT}")
+    x = tf.cast(x, tf.float32)
+    tf.debugging.assert_greater_equal(tf.reduce_min(x), 0.0, message=_RANGE_HINT)
+    tf.debugging.assert_less_equal(tf.reduce_max(x), 1.0, message=_RANGE_HINT)
+    if binary:
+        tf.debugging.assert_equal(tf.reduce_max(x * (1.0 - x)), 0.0, message=(
+            "evaluation images must be binary (0 or 1): binarize them with "
+            "vaecore.data.binarize_fixed or binarize_static first"))
+    return x

@@ -13,6 +13,10 @@ backpropagation) *is* the estimator's estimate. Two things differ between estima
 Estimators know no model: they see logits and a reward function of the codes. The temperature of
 the estimators that have one is a ``tf.Variable``, so a callback can anneal it during training.
 For a code small enough to list, :class:`Exact` estimates nothing: it sums over every code.
+
+Every estimator class is registered once, in ``REGISTRY`` (by its ``name``): the tests and the
+error messages read it, so adding an estimator means writing its class and decorating it with
+``@register``.
 """
 
 from __future__ import annotations
@@ -98,7 +102,23 @@ class Estimator:
         return self.name
 
 
-class _Tempered(Estimator):
+REGISTRY: dict[str, type[Estimator]] = {}
+
+
+def register(cls: type[Estimator]) -> type[Estimator]:
+    """Class decorator: list an estimator in ``REGISTRY`` under its ``name`` (once)."""
+    if cls.name in REGISTRY:
+        raise ValueError(f"an estimator named {cls.name!r} is registered already ({REGISTRY[cls.name].__name__})")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def tempered() -> list[type[Estimator]]:
+    """The registered estimators that have a temperature to set or anneal."""
+    return [cls for cls in REGISTRY.values() if issubclass(cls, Tempered)]
+
+
+class Tempered(Estimator):
     """An estimator with a temperature held in a variable that a callback may change."""
 
     minimum_temperature = 0.0
@@ -114,6 +134,7 @@ class _Tempered(Estimator):
         return f"{self.name} (τ = {float(self.temperature):g})"
 
 
+@register
 class NoGradient(Estimator):
     """Sample and one-hot encode: no gradient reaches the logits through the code (chapter 3)."""
 
@@ -123,8 +144,25 @@ class NoGradient(Estimator):
         return latents.categorical_sample(logits)
 
 
-class ScoreFunction(Estimator):
-    """REINFORCE with a moving average of past rewards as baseline (Williams, 1992)."""
+class ScoreFunctionBase(Estimator):
+    """REINFORCE (Williams, 1992): exact one-hot samples and the score-function surrogate; a subclass says
+    which baseline to subtract."""
+
+    def code(self, logits):
+        return latents.categorical_sample(logits)
+
+    def baseline_for(self, rewards):
+        """The baseline subtracted from each reward; it must not depend on that reward's own sample."""
+        raise NotImplementedError
+
+    def surrogate(self, logits, codes, rewards):
+        log_q = tf.stack([losses.categorical_log_prob(logits, code) for code in tf.unstack(codes)])
+        return tf.reduce_mean(score_function_surrogate(log_q, rewards, self.baseline_for(rewards)), axis=0)
+
+
+@register
+class ScoreFunction(ScoreFunctionBase):
+    """REINFORCE with a moving average of past rewards as baseline."""
 
     name = "score function"
 
@@ -133,23 +171,16 @@ class ScoreFunction(Estimator):
                                                "use e.g. 0.99 (a slow average)", open_high=True)
         self.baseline = tf.Variable(0.0, trainable=False, name="baseline")
 
-    def code(self, logits):
-        return latents.categorical_sample(logits)
-
     def baseline_for(self, rewards):
-        """The baseline subtracted from each reward; it must not depend on that reward's own sample."""
         return self.baseline
-
-    def surrogate(self, logits, codes, rewards):
-        log_q = tf.stack([losses.categorical_log_prob(logits, code) for code in tf.unstack(codes)])
-        return tf.reduce_mean(score_function_surrogate(log_q, rewards, self.baseline_for(rewards)), axis=0)
 
     def update(self, rewards):
         decay = self.baseline_decay
         self.baseline.assign(decay * self.baseline + (1.0 - decay) * tf.reduce_mean(rewards))
 
 
-class LeaveOneOut(ScoreFunction):
+@register
+class LeaveOneOut(ScoreFunctionBase):
     """REINFORCE over several samples, each with the mean reward of the others as its baseline (RLOO).
 
     The baseline of sample i does not depend on z_i, so the estimate stays unbiased, and it is
@@ -165,11 +196,9 @@ class LeaveOneOut(ScoreFunction):
     def baseline_for(self, rewards):
         return (tf.reduce_sum(rewards, axis=0, keepdims=True) - rewards) / (self.num_samples - 1)
 
-    def update(self, rewards):
-        pass
 
-
-class GumbelSoftmax(_Tempered):
+@register
+class GumbelSoftmax(Tempered):
     """The relaxed sample softmax((logits + g) / τ): low variance, biased (Jang et al.; Maddison et al.)."""
 
     name = "Gumbel-Softmax"
@@ -179,6 +208,7 @@ class GumbelSoftmax(_Tempered):
         return latents.gumbel_softmax(logits, self.temperature)
 
 
+@register
 class StraightThrough(Estimator):
     """A one-hot sample forward, the softmax's gradient backward (Bengio et al., 2013; DreamerV2)."""
 
@@ -188,7 +218,8 @@ class StraightThrough(Estimator):
         return latents.straight_through_sample(logits)
 
 
-class StraightThroughGumbel(_Tempered):
+@register
+class StraightThroughGumbel(Tempered):
     """The Gumbel-Max one-hot sample forward, the relaxed sample's gradient backward."""
 
     name = "straight-through Gumbel-Softmax"
@@ -197,16 +228,18 @@ class StraightThroughGumbel(_Tempered):
         return latents.gumbel_softmax(logits, self.temperature, hard=True)
 
 
-class ReinMax(_Tempered):
+@register
+class ReinMax(Tempered):
     """A one-hot sample forward, a second-order straight-through gradient backward (Liu et al., 2023)."""
 
     name = "ReinMax"
-    minimum_temperature = 1.0
+    minimum_temperature = latents.REINMAX_MINIMUM_TEMPERATURE
 
     def code(self, logits):
         return latents.reinmax_sample(logits, self.temperature)
 
 
+@register
 class Exact(Estimator):
     """No estimate at all: the gradient of E_q[f] = sum_z q(z) f(z), summed over every code.
 

@@ -10,16 +10,22 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from vaecore import checks, data, losses
+import keras
+
+from vaecore import checks, contracts, data, losses
 
 
-def evaluate_elbo(model, images, batch_size: int = 1000) -> dict[str, float]:
-    """The test terms of ``model`` (for a VAE: ``elbo``, ``reconstruction``, ``kl``), averaged over binary ``images``."""
+def evaluate_terms(model: keras.Model, images, batch_size: int = 1000) -> dict[str, float]:
+    """Every term ``model`` tracks in its ``test_step``, averaged over binary ``images``.
+
+    For a VAE: ``elbo``, ``reconstruction``, ``kl``; a VQ-VAE adds its loss terms, ``perplexity`` and
+    ``codes_used``.
+    """
     results = model.evaluate(data.eval_dataset(images, batch_size), verbose=0, return_dict=True)
     return {name: float(value) for name, value in results.items()}
 
 
-def importance_weighted_log_likelihood(model, x, k: int, chunk: int = 50) -> tf.Tensor:
+def importance_weighted_log_likelihood(model: contracts.ImportanceSampled, x, k: int, chunk: int = 50) -> tf.Tensor:
     """Per-image k-sample bound on log p(x) (Burda et al., 2015) for binary images ``x``.
 
     The model supplies ``log_importance_weights(x, n)``; samples are drawn ``chunk`` at a time and
@@ -32,15 +38,16 @@ def importance_weighted_log_likelihood(model, x, k: int, chunk: int = 50) -> tf.
     return losses.importance_weighted_bound(tf.concat(log_weights, axis=0))
 
 
-def evaluate_log_likelihood(model, images, k: int, batch_size: int = 100, chunk: int = 50) -> float:
+def evaluate_log_likelihood(model: contracts.ImportanceSampled, images, k: int, batch_size: int = 100,
+                            chunk: int = 50) -> float:
     """Mean k-sample importance-weighted bound (nats per image) over binary ``images``."""
-    checks.images(images)
+    data.check_images(images)
     estimates = [importance_weighted_log_likelihood(model, images[start:start + batch_size], k, chunk).numpy()
                  for start in range(0, len(images), batch_size)]
     return float(np.mean(np.concatenate(estimates)))
 
 
-def enumerated_bounds(model, images, batch_size: int = 100) -> dict[str, float]:
+def enumerated_bounds(model: contracts.Enumerable, images, batch_size: int = 100) -> dict[str, float]:
     """The exact ELBO and the exact log p(x), nats per image, of a model whose codes can all be listed.
 
     The model supplies ``log_weights_of_every_code(x)``: log p(x, z) - log q(z|x) and log q(z|x)
@@ -48,11 +55,11 @@ def enumerated_bounds(model, images, batch_size: int = 100) -> dict[str, float]:
     log sum_z p(x, z), with no sampling; their difference, ``posterior_kl``, is KL(q(z|x) || p(z|x)):
     how far the encoder is from the true posterior.
     """
-    checks.images(images)
+    data.check_images(images)
     checks.integer_at_least("batch_size", batch_size, 1)
     elbos, log_likelihoods = [], []
     for batch in data.eval_dataset(images, batch_size):
-        log_weights, log_q = model.log_weights_of_every_code(checks.image_batch(batch, binary=True))
+        log_weights, log_q = model.log_weights_of_every_code(data.image_batch(batch, binary=True))
         elbos.append(tf.reduce_sum(tf.exp(log_q) * log_weights, axis=0).numpy())
         log_likelihoods.append(tf.reduce_logsumexp(log_weights + log_q, axis=0).numpy())
     elbo, log_likelihood = np.concatenate(elbos), np.concatenate(log_likelihoods)
@@ -60,17 +67,17 @@ def enumerated_bounds(model, images, batch_size: int = 100) -> dict[str, float]:
             "posterior_kl": float((log_likelihood - elbo).mean())}
 
 
-def code_prior_bound(model, images, log_prior, batch_size: int = 1000) -> dict[str, float]:
+def code_prior_bound(model: contracts.DeterministicCode, images, log_prior, batch_size: int = 1000) -> dict[str, float]:
     """The ELBO of a model with a deterministic code (a VQ-VAE) under a prior over its codes, nats per image.
 
     With q(c|x) a point mass on the encoder's codes c(x), ELBO = log p(x|c(x)) + log p(c(x)): no
     entropy term. ``log_prior(codes)`` returns log p(c) per grid (e.g. ``vaecore.priors.log_prob``
     of a trained PixelCNN). Returns the mean ``reconstruction``, ``code_nll`` and ``elbo``.
     """
-    checks.images(images)
+    data.check_images(images)
     reconstructions, code_log_probs = [], []
     for batch in data.eval_dataset(images, batch_size):
-        reconstruction, codes = model.reconstruction(checks.image_batch(batch, binary=True))
+        reconstruction, codes = model.reconstruction_and_codes(data.image_batch(batch, binary=True))
         reconstructions.append(reconstruction.numpy())
         code_log_probs.append(np.asarray(log_prior(codes)))
     reconstruction, log_p_codes = np.concatenate(reconstructions), np.concatenate(code_log_probs)

@@ -8,37 +8,24 @@ lands) and its variance (how far one estimate lands), relative to the exact grad
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import tensorflow as tf
 
-from vaecore import checks
-
-MAX_CODES = 100_000
-
+from vaecore import checks, estimators
 
 def exact_gradient(logits, reward_fn):
     """The exact d E_q[f] / d logits and E_q[f] itself, one per row of ``logits``.
 
     ``logits`` is (n, num_latents, num_classes); ``reward_fn`` maps one-hot codes of that shape
-    to rewards of shape (n,), row by row.
+    to rewards of shape (n,), row by row. The codes are those of ``estimators.every_code``, whose
+    limit on their number applies.
     """
     logits = tf.convert_to_tensor(logits, tf.float32)
-    if logits.shape.rank != 3:
-        raise ValueError(f"logits have shape {tuple(logits.shape)}, expected (n, num_latents, num_classes)")
-    n, num_latents, num_classes = logits.shape
-    if num_classes ** num_latents > MAX_CODES:
-        raise ValueError(f"{num_classes} ** {num_latents} codes are too many to enumerate (limit {MAX_CODES:,}); "
-                         "use fewer latents or classes")
     with tf.GradientTape() as tape:
         tape.watch(logits)
-        log_q = tf.nn.log_softmax(logits)
-        expectation = tf.zeros([n])
-        for classes in itertools.product(range(num_classes), repeat=num_latents):
-            code = tf.tile(tf.one_hot(classes, num_classes)[None], [n, 1, 1])
-            probability = tf.exp(tf.reduce_sum(log_q * code, axis=[1, 2]))
-            expectation += probability * tf.stop_gradient(reward_fn(code))
+        codes, log_q = estimators.every_code(logits)
+        rewards = tf.stack([reward_fn(code) for code in tf.unstack(codes)])
+        expectation = tf.reduce_sum(tf.exp(log_q) * tf.stop_gradient(rewards), axis=0)
     # Rows are independent: the gradient of their sum holds each row's own gradient.
     return tape.gradient(expectation, logits).numpy(), expectation.numpy()
 

@@ -112,6 +112,9 @@ def _softmax_vjp(probs: tf.Tensor, upstream: tf.Tensor) -> tf.Tensor:
     return probs * upstream - probs * tf.reduce_sum(probs * upstream, axis=-1, keepdims=True)
 
 
+REINMAX_MINIMUM_TEMPERATURE = 1.0  # the reference implementation refuses lower temperatures
+
+
 def reinmax_sample(logits: tf.Tensor, temperature) -> tf.Tensor:
     """A one-hot sample D from softmax(logits) whose gradient is ReinMax's (Liu et al., 2023).
 
@@ -121,7 +124,7 @@ def reinmax_sample(logits: tf.Tensor, temperature) -> tf.Tensor:
     is the gradient that arrives at D. The paper's reference implementation refuses
     temperatures below 1, and so does this one.
     """
-    _check_temperature(temperature, minimum=1.0)
+    _check_temperature(temperature, minimum=REINMAX_MINIMUM_TEMPERATURE)
     logits = tf.convert_to_tensor(logits)
     temperature = tf.cast(temperature, logits.dtype)
     probs = tf.nn.softmax(logits)

@@ -23,6 +23,11 @@ from vaecore import checks
 LOG_2PI = math.log(2.0 * math.pi)
 
 
+def per_example_sum(values: tf.Tensor) -> tf.Tensor:
+    """Sum over every axis but the first: one value per example, whatever the example's shape."""
+    return tf.reduce_sum(tf.reshape(values, [tf.shape(values)[0], -1]), axis=1)
+
+
 def bernoulli_log_likelihood(x: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
     """log p(x|z) for binary pixels ``x`` under Bernoulli(sigmoid(logits)), summed per image.
 
@@ -30,7 +35,7 @@ def bernoulli_log_likelihood(x: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
     from probabilities (log(sigmoid) underflows for confident pixels).
     """
     cross_entropy = tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=logits)
-    return -tf.reduce_sum(tf.reshape(cross_entropy, [tf.shape(x)[0], -1]), axis=1)
+    return -per_example_sum(cross_entropy)
 
 
 def bernoulli_entropy(probs: tf.Tensor) -> tf.Tensor:
@@ -41,7 +46,7 @@ def bernoulli_entropy(probs: tf.Tensor) -> tf.Tensor:
     """
     probs = tf.convert_to_tensor(probs, tf.float32)
     per_pixel = -tf.math.xlogy(probs, probs) - tf.math.xlogy(1.0 - probs, 1.0 - probs)
-    return tf.reduce_sum(tf.reshape(per_pixel, [tf.shape(probs)[0], -1]), axis=1)
+    return per_example_sum(per_pixel)
 
 
 def gaussian_log_density(z: tf.Tensor, mean: tf.Tensor, logvar: tf.Tensor) -> tf.Tensor:
@@ -62,7 +67,7 @@ def kl_to_standard_normal(mean: tf.Tensor, logvar: tf.Tensor) -> tf.Tensor:
 def kl_monte_carlo(z: tf.Tensor, mean: tf.Tensor, logvar: tf.Tensor) -> tf.Tensor:
     """One-sample estimate log q(z|x) - log p(z) of the same KL, for z drawn from q.
 
-    Unbiased but noisy; it is what TensorFlow's CVAE tutorial (and seed 000) use.
+    Unbiased but noisy; it is what TensorFlow's CVAE tutorial (and the Hatena article) use.
     """
     return gaussian_log_density(z, mean, logvar) - gaussian_log_density(z, 0.0, 0.0)
 
@@ -92,13 +97,13 @@ def kl_categorical_to_uniform(logits: tf.Tensor) -> tf.Tensor:
     log_q = tf.nn.log_softmax(logits)
     num_classes = tf.cast(tf.shape(logits)[-1], logits.dtype)
     kl = tf.reduce_sum(tf.exp(log_q) * log_q, axis=-1) + tf.math.log(num_classes)
-    return tf.reduce_sum(tf.reshape(kl, [tf.shape(kl)[0], -1]), axis=1)
+    return per_example_sum(kl)
 
 
 def categorical_log_prob(logits: tf.Tensor, one_hot: tf.Tensor) -> tf.Tensor:
     """log q(z) of one-hot codes under softmax(logits), summed over all but the batch axis."""
     log_q = tf.reduce_sum(one_hot * tf.nn.log_softmax(logits), axis=-1)
-    return tf.reduce_sum(tf.reshape(log_q, [tf.shape(log_q)[0], -1]), axis=1)
+    return per_example_sum(log_q)
 
 
 def importance_weighted_bound(log_weights: tf.Tensor) -> tf.Tensor:

@@ -4,6 +4,9 @@ As in keras-io's ``vae.py``, chapters train with ``model.fit`` and get a progres
 and callbacks for free. Each model names the terms it tracks (per-image averages in nats);
 ``test_step`` reports the true ELBO of binary test images, whatever the training objective was.
 The networks come from ``vaecore.networks``; a model only puts them together.
+
+Every model decodes with the same two names, ``logits(z)`` and ``bernoulli_means(z)``, for its own
+kind of code z, and names among its bases the protocols of ``vaecore.contracts`` it fulfils.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import math
 import keras
 import tensorflow as tf
 
-from vaecore import checks, data, estimators, latents, losses, quantizers
+from vaecore import checks, contracts, data, estimators, latents, losses, quantizers
 
 
 class TrackedModel(keras.Model):
@@ -48,7 +51,7 @@ class TrackedModel(keras.Model):
 ELBO_TERMS = ("elbo", "reconstruction", "kl")
 
 
-class GaussianVAE(TrackedModel):
+class GaussianVAE(TrackedModel, contracts.Decoding, contracts.ImportanceSampled):
     """A VAE with a diagonal-Gaussian q(z|x), a N(0, I) prior and a Bernoulli decoder.
 
     ``kl_estimator`` picks the closed-form KL (``"analytic"``) or the one-sample Monte Carlo
@@ -89,7 +92,7 @@ class GaussianVAE(TrackedModel):
         return losses.elbo_terms(reconstruction, kl)
 
     def train_step(self, batch):
-        x = self.binarize(checks.image_batch(batch))
+        x = self.binarize(data.image_batch(batch))
         with tf.GradientTape() as tape:
             terms = self.elbo_terms(x, self.kl_estimator)
             loss = -tf.reduce_mean(terms.elbo)
@@ -97,7 +100,7 @@ class GaussianVAE(TrackedModel):
         return self.track(terms._asdict())
 
     def test_step(self, batch):
-        return self.track(self.elbo_terms(checks.image_batch(batch, binary=True))._asdict())
+        return self.track(self.elbo_terms(data.image_batch(batch, binary=True))._asdict())
 
     def log_importance_weights(self, x, num_samples: int) -> tf.Tensor:
         """log p(x, z) - log q(z|x) for ``num_samples`` draws z ~ q(z|x) per image: (num_samples, batch)."""
@@ -123,7 +126,7 @@ class GaussianVAE(TrackedModel):
         return self.bernoulli_means(tf.random.stateless_normal((n, self.latent_dim), seed=(seed, 0)))
 
 
-class CategoricalVAE(TrackedModel):
+class CategoricalVAE(TrackedModel, contracts.Decoding, contracts.ImportanceSampled, contracts.Enumerable):
     """A VAE whose code is ``num_latents`` one-hot vectors of ``num_classes``, with a uniform prior.
 
     ``estimator`` (a ``vaecore.estimators.Estimator``) says how a training step gets a gradient
@@ -143,21 +146,30 @@ class CategoricalVAE(TrackedModel):
         self.estimator = estimator
         self.num_latents, self.num_classes = encoder.output_shape[1:]
 
-    def decode(self, z):
+    def logits(self, z):
         """Bernoulli logits of p(x|z) for codes of shape (batch, num_latents, num_classes)."""
         return self.decoder(tf.reshape(z, [tf.shape(z)[0], self.num_latents * self.num_classes]))
 
+    def bernoulli_means(self, z):
+        """Bernoulli means sigmoid(logits) of p(x|z) for codes (batch, num_latents, num_classes), as NumPy."""
+        return tf.sigmoid(self.logits(tf.convert_to_tensor(z, tf.float32))).numpy()
+
     def call(self, images, training=False):
-        return self.decode(latents.categorical_sample(self.encoder(images, training=training)))
+        return self.logits(latents.categorical_sample(self.encoder(images, training=training)))
 
     def reconstruction(self, x, codes) -> tf.Tensor:
         """log p(x|z) for codes of shape (samples, batch, num_latents, num_classes): (samples, batch)."""
         samples = tf.shape(codes)[0]
-        logits = self.decode(tf.reshape(codes, [-1, self.num_latents, self.num_classes]))
+        logits = self.logits(tf.reshape(codes, [-1, self.num_latents, self.num_classes]))
         return tf.reshape(losses.bernoulli_log_likelihood(tf.tile(x, [samples, 1, 1, 1]), logits), [samples, -1])
 
+    def reward(self, x):
+        """f(z) = log p(x|z) under this decoder, as a function of one code per image of ``x``: the reward a
+        gradient estimator sees (``gradients.exact_gradient`` and ``gradients.estimates`` take it)."""
+        return lambda code: losses.bernoulli_log_likelihood(x, self.logits(code))
+
     def train_step(self, batch):
-        x = self.binarize(checks.image_batch(batch))
+        x = self.binarize(data.image_batch(batch))
         with tf.GradientTape() as tape:
             logits = self.encoder(x, training=True)
             objective, codes, rewards = self.estimator.objective(logits, lambda codes: self.reconstruction(x, codes))
@@ -173,7 +185,7 @@ class CategoricalVAE(TrackedModel):
         return self.track({"elbo": reconstruction - kl, "reconstruction": reconstruction, **terms})
 
     def test_step(self, batch):
-        x = checks.image_batch(batch, binary=True)
+        x = data.image_batch(batch, binary=True)
         logits = self.encoder(x)
         reconstruction = self.reconstruction(x, latents.categorical_sample(logits)[None])[0]
         kl = losses.kl_categorical_to_uniform(logits)
@@ -196,16 +208,15 @@ class CategoricalVAE(TrackedModel):
 
     def reconstruct(self, images):
         """Bernoulli means of p(x|z) at each image's most probable code."""
-        return tf.sigmoid(self.decode(latents.one_hot_argmax(self.encoder(images)))).numpy()
+        return self.bernoulli_means(latents.one_hot_argmax(self.encoder(images)))
 
     def sample_prior(self, n: int, seed: int = 0):
         """Bernoulli means of p(x|z) for ``n`` codes drawn from the uniform prior."""
         logits = tf.zeros((n, self.num_latents, self.num_classes))
-        z = tf.one_hot(latents.gumbel_max_sample(logits, seed=(seed, 0)), self.num_classes)
-        return tf.sigmoid(self.decode(z)).numpy()
+        return self.bernoulli_means(tf.one_hot(latents.gumbel_max_sample(logits, seed=(seed, 0)), self.num_classes))
 
 
-class VQVAE(TrackedModel):
+class VQVAE(TrackedModel, contracts.Decoding, contracts.DeterministicCode):
     """A VQ-VAE: an encoder's grid of vectors, each snapped to a code by ``quantizer``, and a Bernoulli decoder.
 
     The posterior is a point mass on the encoder's codes, so with a uniform prior over the
@@ -217,6 +228,9 @@ class VQVAE(TrackedModel):
 
     def __init__(self, encoder, quantizer, decoder, *, binarization="dynamic", **kwargs):
         super().__init__(binarization, ("elbo", "reconstruction", "codebook_loss", "commitment_loss"), **kwargs)
+        if not isinstance(quantizer, contracts.Quantizer):
+            raise ValueError(f"quantizer must be a vaecore quantizer ({', '.join(quantizers.REGISTRY)}), got "
+                             f"{quantizer!r}; pass e.g. quantizers.VectorQuantizer(128, code_dim=16)")
         if encoder.output_shape[-1] != quantizer.code_dim:
             raise ValueError(f"the encoder outputs vectors of size {encoder.output_shape[-1]} but the quantizer "
                              f"expects code_dim={quantizer.code_dim}; build them with the same size")
@@ -229,7 +243,7 @@ class VQVAE(TrackedModel):
     def metrics(self):
         return super().metrics + [self.usage]
 
-    def encode(self, images, training=False) -> quantizers.Quantization:
+    def encode(self, images, training=False) -> contracts.Quantization:
         """The encoder's grid of vectors, quantized (``Keras.Model.quantize`` is another thing: int8 weights)."""
         return self.quantizer(self.encoder(images, training=training), training=training)
 
@@ -244,7 +258,7 @@ class VQVAE(TrackedModel):
         return quantization, terms
 
     def train_step(self, batch):
-        x = self.binarize(checks.image_batch(batch))
+        x = self.binarize(data.image_batch(batch))
         with tf.GradientTape() as tape:
             quantization, terms = self._step(x, training=True)
             loss = tf.reduce_mean(quantization.loss - terms["reconstruction"])
@@ -253,7 +267,7 @@ class VQVAE(TrackedModel):
         return {**self.track(terms), **self.usage.result()}
 
     def test_step(self, batch):
-        quantization, terms = self._step(checks.image_batch(batch, binary=True), training=False)
+        quantization, terms = self._step(data.image_batch(batch, binary=True), training=False)
         self.usage.update_state(quantization.codes)
         return {**self.track(terms), **self.usage.result()}
 
@@ -261,14 +275,18 @@ class VQVAE(TrackedModel):
         """Each image's grid of integer codes: (batch, *grid_shape)."""
         return self.encode(tf.convert_to_tensor(images, tf.float32)).codes
 
-    def reconstruction(self, x) -> tf.Tensor:
+    def reconstruction_and_codes(self, x) -> tuple[tf.Tensor, tf.Tensor]:
         """log p(x|c) of binary images at their codes, and the codes: ((batch,), (batch, *grid_shape))."""
         quantization, terms = self._step(x, training=False)
         return terms["reconstruction"], quantization.codes
 
-    def decode_codes(self, codes):
+    def logits(self, codes):
+        """Bernoulli logits of p(x|c) for integer code grids (batch, *grid_shape)."""
+        return self.decoder(self.quantizer.vectors(tf.convert_to_tensor(codes, tf.int32)))
+
+    def bernoulli_means(self, codes):
         """Bernoulli means of p(x|c) for integer code grids (batch, *grid_shape), as NumPy."""
-        return tf.sigmoid(self.decoder(self.quantizer.vectors(tf.convert_to_tensor(codes, tf.int32)))).numpy()
+        return tf.sigmoid(self.logits(codes)).numpy()
 
     def reconstruct(self, images):
         """Bernoulli means of p(x|c) at each image's codes."""

@@ -11,7 +11,7 @@ import keras
 import numpy as np
 
 from vaecore import checks
-from vaecore.checks import IMAGE_SHAPE
+from vaecore.data import IMAGE_SHAPE
 
 PRECISIONS = ("float32", "mixed_bfloat16")
 
@@ -62,7 +62,7 @@ def conv_encoder(latent_dim: int, filters: tuple[int, int] = (32, 64), heads: st
                  hidden: tuple[int, ...] = (), precision: str = "float32", name: str = "encoder") -> keras.Model:
     """Two stride-2 3x3 convolutions (28 -> 13 -> 6), optional Dense layers, then Gaussian heads.
 
-    The defaults are seed 000's model. ``heads="separate"`` is the seed's choice (a Dense layer
+    The defaults are the Hatena article's model. ``heads="separate"`` is the article's choice (a Dense layer
     each for mean and log-variance); ``heads="split"`` is TensorFlow's CVAE tutorial (one Dense
     layer cut in two halves). ``hidden`` adds ReLU Dense layers between convolutions and heads.
     ``precision="mixed_bfloat16"`` computes in bfloat16 (weights stay float32), much faster on
@@ -86,7 +86,7 @@ def conv_decoder(latent_dim: int, filters: tuple[int, int] = (64, 32), hidden: t
                  base_channels: int = 32, precision: str = "float32", name: str = "decoder") -> keras.Model:
     """Optional Dense layers, a 7x7 map from z, two stride-2 transposed convolutions (7 -> 14 -> 28), logits.
 
-    The defaults are seed 000's model (a 7x7x32 map, filters (64, 32)). Most of the decoder's
+    The defaults are the Hatena article's model (a 7x7x32 map, filters (64, 32)). Most of the decoder's
     cost is the transposed convolution that outputs the 28x28 map. ``precision`` as in
     ``conv_encoder``.
     """

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from vaecore import checks
+from vaecore import checks, losses
 
 
 class MaskedConv2D(keras.layers.Conv2D):
@@ -68,7 +68,7 @@ def log_prob(prior: keras.Model, codes) -> tf.Tensor:
     codes = tf.convert_to_tensor(codes, tf.int32)
     logits = tf.cast(prior(codes), tf.float32)
     per_position = -tf.nn.sparse_softmax_cross_entropy_with_logits(labels=codes, logits=logits)
-    return tf.reduce_sum(tf.reshape(per_position, [tf.shape(codes)[0], -1]), axis=1)
+    return losses.per_example_sum(per_position)
 
 
 def sample(prior: keras.Model, n: int, seed: int = 0) -> np.ndarray:

@@ -6,30 +6,31 @@ straight-through copy of the quantized vector: its value is exactly the codebook
 gradient goes to the encoder unchanged, and none of the decoder's gradient reaches the codebook,
 whose only gradient is the codebook loss (van den Oord et al., 2017).
 
-Knows no model; ``CodeUsage`` counts codes over a whole epoch or test set and reports their
+Every quantizer layer declares ``contracts.Quantizer`` and is registered once in ``REGISTRY``
+(by its ``kind``). Knows no model; ``CodeUsage`` counts codes over a whole epoch or test set and reports their
 perplexity exp(entropy), because a perplexity measured per batch depends on the batch size.
 """
 
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
-
 import keras
 import numpy as np
 import tensorflow as tf
 
-from vaecore import checks, latents
+from vaecore import checks, latents, losses
+from vaecore.contracts import Quantization, Quantizer
 
 
-class Quantization(NamedTuple):
-    """What a quantizer returns for vectors of shape (batch, ..., code_dim)."""
+REGISTRY: dict[str, type] = {}
 
-    quantized: tf.Tensor        # the straight-through output, shaped like the inputs
-    codes: tf.Tensor            # int32 index of each vector's code: (batch, ...)
-    codebook_loss: tf.Tensor    # sum of ||sg(z) - e||^2 over an example's vectors: (batch,)
-    commitment_loss: tf.Tensor  # the same distance, ||z - sg(e)||^2, whose gradient moves the encoder: (batch,)
-    loss: tf.Tensor             # what the quantizer adds to the training loss: (batch,)
+
+def register(cls: type) -> type:
+    """Class decorator: list a quantizer layer in ``REGISTRY`` under its ``kind`` (once)."""
+    if cls.kind in REGISTRY:
+        raise ValueError(f"a quantizer of kind {cls.kind!r} is registered already ({REGISTRY[cls.kind].__name__})")
+    REGISTRY[cls.kind] = cls
+    return cls
 
 
 def nearest_codes(vectors: tf.Tensor, codebook: tf.Tensor) -> tf.Tensor:
@@ -45,20 +46,18 @@ def nearest_codes(vectors: tf.Tensor, codebook: tf.Tensor) -> tf.Tensor:
     return tf.reshape(tf.argmin(distances, axis=1, output_type=tf.int32), tf.shape(vectors)[:-1])
 
 
-def straight_through(inputs: tf.Tensor, quantized: tf.Tensor) -> tf.Tensor:
+def straight_through_copy(quantized: tf.Tensor, inputs: tf.Tensor) -> tf.Tensor:
     """``quantized`` forward (bit-exact), identity backward to ``inputs``, and no gradient to ``quantized``.
 
-    The gradient is that of the usual ``inputs + stop_gradient(quantized - inputs)``, whose value
-    in float32 is only close to ``quantized``.
+    ``latents.straight_through`` with the quantized value cut off from the gradient. The gradient is
+    that of the usual ``inputs + stop_gradient(quantized - inputs)``, whose value in float32 is only
+    close to ``quantized``.
     """
     return latents.straight_through(tf.stop_gradient(quantized), inputs)
 
 
-def _per_example_sum(values: tf.Tensor) -> tf.Tensor:
-    return tf.reduce_sum(tf.reshape(values, [tf.shape(values)[0], -1]), axis=1)
-
-
-class VectorQuantizer(keras.layers.Layer):
+@register
+class VectorQuantizer(keras.layers.Layer, Quantizer):
     """Snaps each ``code_dim``-vector to the nearest of ``num_codes`` learned codebook vectors.
 
     The training loss it adds is codebook loss + ``beta`` x commitment loss (per example, summed
@@ -67,6 +66,7 @@ class VectorQuantizer(keras.layers.Layer):
     the current batch, as Jukebox does (Dhariwal et al., 2020): dead codes come back to life.
     """
 
+    kind = "codebook"
     codebook_is_trained = True  # by the optimizer, through the codebook loss
 
     def __init__(self, num_codes: int, code_dim: int, beta: float = 0.25, restart_threshold: float | None = None,
@@ -99,11 +99,11 @@ class VectorQuantizer(keras.layers.Layer):
         inputs = tf.convert_to_tensor(inputs, self.compute_dtype)
         codes = nearest_codes(inputs, self.codebook)
         quantized = tf.gather(self.codebook, codes)
-        codebook_loss = _per_example_sum((tf.stop_gradient(inputs) - quantized) ** 2)
-        commitment_loss = _per_example_sum((inputs - tf.stop_gradient(quantized)) ** 2)
+        codebook_loss = losses.per_example_sum((tf.stop_gradient(inputs) - quantized) ** 2)
+        commitment_loss = losses.per_example_sum((inputs - tf.stop_gradient(quantized)) ** 2)
         if training:
             self.update_codebook(tf.reshape(inputs, [-1, self.code_dim]), tf.reshape(codes, [-1]))
-        return Quantization(straight_through(inputs, quantized), codes, codebook_loss, commitment_loss,
+        return Quantization(straight_through_copy(quantized, inputs), codes, codebook_loss, commitment_loss,
                             self.training_loss(codebook_loss, commitment_loss))
 
     def vectors(self, codes) -> tf.Tensor:
@@ -133,6 +133,7 @@ class VectorQuantizer(keras.layers.Layer):
                 "restart_threshold": self.restart_threshold, "usage_decay": self.usage_decay}
 
 
+@register
 class EMAVectorQuantizer(VectorQuantizer):
     """A ``VectorQuantizer`` whose codebook follows moving averages of its encoder outputs, not a gradient.
 
@@ -141,6 +142,8 @@ class EMAVectorQuantizer(VectorQuantizer):
     divides by zero (van den Oord et al., 2017, appendix; as Sonnet's ``VectorQuantizerEMA``). The
     training loss is then ``beta`` x commitment alone; the codebook loss is still reported.
     """
+
+    kind = "ema codebook"
 
     codebook_is_trained = False
 
@@ -179,7 +182,8 @@ class EMAVectorQuantizer(VectorQuantizer):
         return {**super().get_config(), "decay": self.decay, "epsilon": self.epsilon}
 
 
-class FiniteScalarQuantizer(keras.layers.Layer):
+@register
+class FiniteScalarQuantizer(keras.layers.Layer, Quantizer):
     """Finite scalar quantization (Mentzer et al., 2023): bound each dimension, round it, no codebook.
 
     Dimension i of a ``len(levels)``-vector is squashed by a shifted tanh into an interval holding
@@ -187,6 +191,8 @@ class FiniteScalarQuantizer(keras.layers.Layer):
     implicit codebook is the grid of all ``prod(levels)`` combinations, every one reachable, so
     there is nothing to collapse and no loss to add.
     """
+
+    kind = "finite scalar"
 
     def __init__(self, levels=(5, 5, 5), **kwargs):
         super().__init__(**kwargs)
@@ -223,7 +229,7 @@ class FiniteScalarQuantizer(keras.layers.Layer):
     def call(self, inputs, training=False):
         inputs = tf.convert_to_tensor(inputs, self.compute_dtype)
         bounded = self.bound(inputs)
-        rounded = straight_through(bounded, tf.round(bounded))
+        rounded = straight_through_copy(tf.round(bounded), bounded)
         digits = tf.cast(tf.round(bounded), tf.int32) + self._half_width.astype(np.int32)
         codes = tf.reduce_sum(digits * self._basis, axis=-1)
         zeros = tf.zeros(tf.shape(inputs)[:1], inputs.dtype)

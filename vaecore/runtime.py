@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-import warnings
 
 import keras
 
@@ -88,8 +87,3 @@ class Stopwatch:
 
     def __exit__(self, *exc_info) -> None:
         self.seconds = time.perf_counter() - self._start
-
-
-# model.fit warns that shuffle=True is ignored for a tf.data.Dataset; vaecore's
-# datasets shuffle themselves (vaecore.data.train_dataset), so the warning is noise.
-warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed", category=UserWarning)

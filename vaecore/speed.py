@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 
-import vaecore
+import vaecore  # noqa: F401  (first: it imports TensorFlow quietly)
 import keras
 import tensorflow as tf
 from vaecore import data, latents, losses, models, networks

@@ -1,11 +1,16 @@
-"""The importance-weighted estimate of log p(x), against hand values and numerical quadrature."""
+"""vaecore.evaluation: the importance-weighted estimate of log p(x) against hand values and quadrature, exact
+bounds against codes decoded one by one, and cluster agreement by hand."""
+
+import itertools
+import math
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from scipy import special, stats
 
-from vaecore import data, evaluation, losses, models, networks
+from vaecore import data, estimators, evaluation, losses, models, networks
 
 
 def test_bound_by_hand_and_stable_for_large_log_weights():
@@ -76,3 +81,43 @@ def test_evaluation_averages_the_per_image_estimates(one_dimensional_vae, images
     exact = log_likelihood_by_quadrature(one_dimensional_vae, images).mean()
     np.testing.assert_allclose(evaluation.evaluate_log_likelihood(one_dimensional_vae, images, k=5000, batch_size=3),
                                exact, atol=0.15)
+
+
+def test_enumerated_bounds_against_every_code_decoded_one_by_one():
+    # Two latents of 3 classes: 9 codes, each decoded on its own; q, p(x|z) and the sums redone in NumPy.
+    keras.utils.set_random_seed(7)
+    vae = models.CategoricalVAE(networks.dense_logits_encoder(2, 3, (8,)), networks.dense_decoder(6, (8,)),
+                                estimator=estimators.Exact())
+    x = data.binarize_fixed(np.random.default_rng(2).random((5, 28, 28, 1), dtype=np.float32), seed=0)
+    q = special.softmax(vae.encoder(x).numpy().astype(np.float64), axis=-1)
+    pixels = x.reshape(5, -1).astype(np.float64)
+    log_joint, log_q = [], []
+    for a, b in itertools.product(range(3), repeat=2):
+        code = np.zeros((5, 2, 3), np.float32)
+        code[:, 0, a] = code[:, 1, b] = 1.0
+        p = special.expit(vae.logits(code).numpy().reshape(5, -1).astype(np.float64))
+        log_joint.append(np.sum(pixels * np.log(p) + (1 - pixels) * np.log1p(-p), axis=1) - 2 * np.log(3))
+        log_q.append(np.log(q[:, 0, a] * q[:, 1, b]))
+    log_joint, log_q = np.array(log_joint), np.array(log_q)
+    elbo = np.sum(np.exp(log_q) * (log_joint - log_q), axis=0)
+    log_likelihood = special.logsumexp(log_joint, axis=0)
+    result = evaluation.enumerated_bounds(vae, x, batch_size=2)
+    np.testing.assert_allclose(result["elbo"], elbo.mean(), rtol=1e-5)
+    np.testing.assert_allclose(result["log_likelihood"], log_likelihood.mean(), rtol=1e-5)
+    np.testing.assert_allclose(result["posterior_kl"], (log_likelihood - elbo).mean(), rtol=1e-3, atol=1e-4)
+    assert result["posterior_kl"] > 0
+
+
+def test_cluster_agreement_by_hand_and_against_entropies():
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    assert evaluation.cluster_agreement([5, 5, 7, 7, 1, 1], labels) == {"purity": 1.0, "nmi": pytest.approx(1.0)}
+    # Clusters {0,0,1} {1,2,2}: each cluster's majority covers 2 of 3 items.
+    agreement = evaluation.cluster_agreement([0, 0, 0, 1, 1, 1], labels)
+    assert agreement["purity"] == pytest.approx(4 / 6)
+    clusters = np.random.default_rng(0).integers(0, 4, 500)
+    labels = (clusters + np.random.default_rng(1).integers(0, 2, 500)) % 5
+    joint = np.histogram2d(clusters, labels, bins=(4, 5))[0].ravel()
+    mutual = stats.entropy(np.bincount(clusters)) + stats.entropy(np.bincount(labels)) - stats.entropy(joint)
+    expected = mutual / math.sqrt(stats.entropy(np.bincount(clusters)) * stats.entropy(np.bincount(labels)))
+    assert evaluation.cluster_agreement(clusters, labels)["nmi"] == pytest.approx(expected, rel=1e-9)
+    assert evaluation.cluster_agreement(np.zeros(6), labels[:6])["nmi"] == 0.0
