@@ -97,6 +97,6 @@ def test_first_cell_says_what_to_install_when_vaecore_is_missing(path, monkeypat
     first = code_cells(path)[0].source
     assert first.startswith("try:\n    import vaecore\n"), f"{path.name}: vaecore is not the first import"
     monkeypatch.setitem(sys.modules, "vaecore", None)  # as if it were not installed
-    with pytest.raises(ModuleNotFoundError, match=r"pip install vaecore-\*\.whl") as missing:
+    with pytest.raises(ModuleNotFoundError, match=r"download its wheel \(vaecore-<version>-py3-none-any\.whl\)") as missing:
         exec(compile(first, path.name, "exec"), {})
-    assert "introduction page" in str(missing.value)
+    assert "introduction page" in str(missing.value) and "`pip install` that file" in str(missing.value)
