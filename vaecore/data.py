@@ -11,6 +11,9 @@ Three binarizations, because a Bernoulli likelihood needs binary pixels:
 - ``binarize_dynamic``: a fresh Bernoulli draw every time an image is used (training);
 - ``binarize_fixed``:   one seeded draw, frozen, so test ELBOs are comparable;
 - ``binarize_static``:  the 0.5 threshold used by the source articles.
+
+``splits`` gives a chapter what it trains and tests on in one call. The images' layout and range
+are checked here too (``check_images``, ``image_batch``), for every module that takes images.
 """
 
 from __future__ import annotations
@@ -111,8 +114,9 @@ def load_mnist(path: str | os.PathLike | None = None, *, download: bool = True) 
         return _verified(arrays, source="keras.datasets.mnist")
     raise DataNotFoundError(
         "MNIST could not be found. Looked at: " + "; ".join(tried) + ". "
-        f"Provide the file with `export {ENV_VARIABLE}=/path/to/mnist.npz` (arrays {', '.join(_KEYS)}, "
-        "the layout of Keras' mnist.npz), pass load_mnist(path=...), or connect to the internet "
+        f"Provide the file with `export {ENV_VARIABLE}=/path/to/mnist.npz` before starting Python (in a running "
+        f"notebook: `%env {ENV_VARIABLE}=/path/to/mnist.npz`; arrays {', '.join(_KEYS)}, the layout of Keras' "
+        "mnist.npz), pass load_mnist(path=...), or connect to the internet "
         "so that Keras can download it."
     )
 

@@ -1,7 +1,8 @@
 """Training every model the same way: ``model.fit`` on a cached pipeline, timed, with schedules.
 
-Two schedules: a cosine decay of the learning rate, and the temperature annealing of Jang et al.
-(2017) as a Keras callback that changes an estimator's temperature variable during training.
+``fit`` takes the learning-rate schedule by name (constant, or a cosine decay over the run) and,
+for an estimator with a temperature, Jang et al.'s (2017) annealing, a Keras callback that changes
+the estimator's temperature variable during training. ``fit_prior`` trains a prior over codes.
 """
 
 from __future__ import annotations
