@@ -136,7 +136,8 @@ class Tempered(Estimator):
 
 @register
 class NoGradient(Estimator):
-    """Sample and one-hot encode: no gradient reaches the logits through the code (chapter 3)."""
+    """Sample and one-hot encode: no gradient reaches the logits through the code
+    (notebooks/03_categorical_failure.ipynb)."""
 
     name = "no gradient"
 

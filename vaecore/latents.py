@@ -96,7 +96,7 @@ def straight_through(forward: tf.Tensor, backward: tf.Tensor) -> tf.Tensor:
 
 def categorical_sample(logits: tf.Tensor) -> tf.Tensor:
     """One-hot samples from softmax(logits) along the last axis. Not differentiable: no gradient
-    reaches ``logits`` through the sample (that is the problem chapter 3 is about)."""
+    reaches ``logits`` through the sample (the problem of notebooks/03_categorical_failure.ipynb)."""
     flat = tf.reshape(logits, [-1, tf.shape(logits)[-1]])
     index = tf.reshape(tf.random.categorical(flat, 1, dtype=tf.int32), tf.shape(logits)[:-1])
     return tf.one_hot(index, tf.shape(logits)[-1], dtype=logits.dtype)

@@ -17,7 +17,7 @@ the same images. Each timed run happens in a fresh Python process (the module ru
 inside it the path first runs one warm-up epoch (tracing, graph building), then is timed over
 ``--epochs`` epochs of ``--images`` images (several: with tf.data's prefetch thread, whole epochs
 run at half speed at random, so one timed epoch would be a coin toss). It lives in vaecore, not beside it,
-so that appendix A runs it wherever vaecore is installed:
+so that appendix A (notebooks/A1_training_fast_on_a_cpu.ipynb) runs it wherever vaecore is installed:
 
     python -m vaecore.speed --help
 """

@@ -1,13 +1,18 @@
-"""Sphinx extension: a ``chapter-times`` directive, the table of each chapter's measured full-run time.
+"""Sphinx extension: what the book knows about its chapters, read from the notebooks themselves.
 
-The times come from the notebooks themselves: ``.ci/execute`` records how long each full run took in the
-notebook's metadata (``vaecore.run_seconds``), so the table cannot disagree with the chapters.
+- The ``chapter-times`` directive: the table of each chapter's measured full-run time. ``.ci/execute``
+  records how long each full run took in the notebook's metadata (``vaecore.run_seconds``), so the table
+  cannot disagree with the chapters.
+- The ``ch`` role: ``chapter {ch}`03_categorical_failure``` renders "chapter 3", the number taken from the
+  notebook's title and linked to it, so prose never types a chapter's number (renumbering the titles
+  renumbers every reference). A name that is no notebook fails the build.
 """
 
 import json
 from pathlib import Path
 
 from docutils import nodes
+from sphinx.addnodes import pending_xref
 from sphinx.util.docutils import SphinxDirective
 
 
@@ -47,6 +52,24 @@ class ChapterTimes(SphinxDirective):
         return [_table(rows)]
 
 
+def chapter_number(name, rawtext, text, lineno, inliner, options=None, content=None):
+    """``{ch}`<notebook stem>``` -> the chapter's number ("3", "A"), linked to the chapter."""
+    env = inliner.document.settings.env
+    stem = text.strip()
+    path = Path(env.srcdir) / "notebooks" / f"{stem}.ipynb"
+    if not path.is_file():
+        message = inliner.reporter.error(f"{{ch}} names {stem!r}, but there is no notebooks/{stem}.ipynb",
+                                         line=lineno)
+        return [inliner.problematic(rawtext, rawtext, message)], [message]
+    env.note_dependency(str(path))
+    number = _title(json.loads(path.read_text(encoding="utf-8"))).split(".", 1)[0]
+    link = pending_xref(rawtext, refdomain="std", reftype="doc", reftarget=f"/notebooks/{stem}",
+                        refexplicit=True, refwarn=True, refdoc=env.docname)
+    link += nodes.inline(number, number)
+    return [link], []
+
+
 def setup(app):
     app.add_directive("chapter-times", ChapterTimes)
+    app.add_role("ch", chapter_number)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
