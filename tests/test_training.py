@@ -1,12 +1,13 @@
-"""vaecore.training: the shared fit helper, the cosine schedule and temperature annealing."""
+"""vaecore.training: the shared fit helper, executions per model kind, the cosine schedule and annealing."""
 
 import math
 
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from vaecore import data, estimators, models, networks, priors, training
+from vaecore import data, estimators, models, networks, priors, quantizers, training
 
 
 def test_cosine_decay_spans_the_whole_run_and_ends_at_the_floor():
@@ -29,53 +30,105 @@ def test_fit_reports_history_epochs_and_throughput(intensities):
 
 def test_annealed_temperature_by_hand():
     # Jang et al.: max(0.5, exp(-1e-4 * step)), updated every 1,000 steps.
-    assert training.annealed_temperature(0) == 1.0
-    assert training.annealed_temperature(999) == 1.0
-    assert training.annealed_temperature(1000) == math.exp(-0.1)
-    assert training.annealed_temperature(2500) == math.exp(-0.2)
-    assert training.annealed_temperature(10**6) == 0.5
+    schedule = estimators.Annealing()
+    for step, expected in [(0, 1.0), (999, 1.0), (1000, math.exp(-0.1)), (2500, math.exp(-0.2)), (10**6, 0.5)]:
+        assert float(schedule.temperature(step)) == np.float32(expected)
 
 
-class StepRecorder(keras.callbacks.Callback):
-    """The temperature each training step actually used."""
+class RecordingGumbelSoftmax(estimators.GumbelSoftmax):
+    """Gumbel-Softmax that writes the temperature each training step samples with into ``used``.
 
-    def __init__(self, estimator):
-        super().__init__()
-        self.estimator, self.temperatures = estimator, []
+    ``code`` runs once per training step (one sample, and evaluation never calls it), inside the
+    compiled step, so ``used`` sees what the step saw, whatever Keras's callbacks see.
+    """
 
-    def on_train_batch_begin(self, batch, logs=None):
-        self.temperatures.append(float(self.estimator.temperature))
+    def __init__(self, steps):
+        super().__init__(temperature=1.0)
+        self.used = tf.Variable(tf.fill([steps], -1.0))
+        self.calls = tf.Variable(0)
+
+    def code(self, logits):
+        self.used.scatter_nd_update([[self.calls]], [self.temperature])
+        self.calls.assign_add(1)
+        return super().code(logits)
 
 
-def test_annealing_callback_sets_the_scheduled_temperature_during_fit(intensities):
-    estimator = estimators.GumbelSoftmax(temperature=1.0)
-    vae = models.CategoricalVAE(networks.dense_logits_encoder(2, 3, (8,)), networks.dense_decoder(6, (8,)),
-                                estimator=estimator)
-    annealing = training.TemperatureAnnealing(estimator, initial=2.0, minimum=0.3, rate=0.1, every=3)
-    recorder = StepRecorder(estimator)
-    run = training.fit(vae, intensities, learning_rate=1e-3, epochs=2, batch_size=2,
-                       callbacks=[annealing, recorder], verbose=0)
-    expected = [max(0.3, 2.0 * math.exp(-0.1 * 3 * (step // 3))) for step in range(16)]
-    np.testing.assert_allclose(recorder.temperatures, expected, rtol=1e-6)
-    np.testing.assert_allclose(run.history["temperature"], [expected[7], expected[15]], rtol=1e-6)
+def categorical_vae(estimator):
+    return models.CategoricalVAE(networks.dense_logits_encoder(2, 3, (8,)), networks.dense_decoder(6, (8,)),
+                                 estimator=estimator)
+
+
+@pytest.mark.parametrize("execution", [training.Execution(jit_compile=True, steps_per_execution=7),
+                                       training.Execution(jit_compile=False, steps_per_execution=5)])
+def test_each_step_samples_at_the_scheduled_temperature_with_several_steps_per_call(intensities, execution):
+    # 8 steps per epoch, so calls of 7 + 1 (or 5 + 3) steps: the schedule must not depend on the calls.
+    estimator = RecordingGumbelSoftmax(steps=16)
+    schedule = estimators.Annealing(initial=2.0, minimum=0.3, rate=0.1, every=3)
+    run = training.fit(categorical_vae(estimator), intensities, learning_rate=1e-3, epochs=2, batch_size=2,
+                       anneal_temperature=schedule, execution=execution, verbose=0)
+    by_hand = np.float32([max(0.3, 2.0 * math.exp(-0.1 * 3 * (step // 3))) for step in range(16)])
+    np.testing.assert_array_equal(estimator.used.numpy(), by_hand)
+    assert run.history["temperature"] == [by_hand[7], by_hand[15]]
+
+
+def test_anneal_temperature_gives_the_model_jang_et_al_schedule(intensities):
+    estimator = RecordingGumbelSoftmax(steps=1600)  # the schedule's first change is at step 1,000
+    run = training.fit(categorical_vae(estimator), np.repeat(intensities, 200, axis=0), learning_rate=1e-3,
+                       epochs=1, batch_size=2, anneal_temperature=True, verbose=0)
+    by_hand = np.float32([max(0.5, math.exp(-1e-4 * 1000 * (step // 1000))) for step in range(1600)])
+    np.testing.assert_array_equal(estimator.used.numpy(), by_hand)
+    assert run.history["temperature"] == [by_hand[-1]]
+
+
+def test_without_annealing_the_temperature_stays_where_it_was_set(intensities):
+    estimator = RecordingGumbelSoftmax(steps=8)
+    estimator.set_temperature(0.7)
+    vae = categorical_vae(estimator)
+    training.fit(vae, intensities, learning_rate=1e-3, epochs=1, batch_size=2, anneal_temperature=True, verbose=0)
+    estimator.calls.assign(0)
+    estimator.set_temperature(0.7)
+    run = training.fit(vae, intensities, learning_rate=1e-3, epochs=1, batch_size=2, verbose=0)
+    np.testing.assert_array_equal(estimator.used.numpy(), np.float32([0.7] * 8))
+    assert "temperature" not in run.history
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: training.TemperatureAnnealing(estimators.StraightThrough()), "has no temperature to anneal"),
-    (lambda: training.TemperatureAnnealing(estimators.ReinMax(), minimum=0.5), r"minimum must lie in \[1, inf\)"),
-    (lambda: training.TemperatureAnnealing(estimators.GumbelSoftmax(), minimum=0.0), r"minimum must lie in \(0, inf\)"),
-    (lambda: training.TemperatureAnnealing(estimators.GumbelSoftmax(), every=0), "every must be an integer of at least 1"),
-    (lambda: training.TemperatureAnnealing(estimators.GumbelSoftmax(), initial=0.1), r"initial must lie in \[0.5, inf\]"),
+    (lambda: estimators.ReinMax().anneal(estimators.Annealing(minimum=0.5)), r"minimum must lie in \[1, inf\)"),
+    (lambda: estimators.GumbelSoftmax().anneal(estimators.Annealing(minimum=0.0)), r"minimum must lie in \(0, inf\)"),
+    (lambda: estimators.GumbelSoftmax().anneal(estimators.Annealing(every=0)), "every must be an integer of at least 1"),
+    (lambda: estimators.GumbelSoftmax().anneal(estimators.Annealing(initial=0.1)), r"initial must lie in \[0.5, inf\]"),
+    (lambda: estimators.GumbelSoftmax().anneal(estimators.Annealing(rate=-1.0)), r"rate must lie in \[0, inf\]"),
 ])
 def test_annealing_refuses_bad_settings(make, message):
     with pytest.raises(ValueError, match=message):
         make()
 
 
+def test_each_model_kind_gets_its_measured_execution():
+    dense = models.GaussianVAE(networks.dense_encoder(2, (8,)), networks.dense_decoder(2, (8,)))
+    conv = models.GaussianVAE(networks.conv_encoder(2, (4, 8)), networks.conv_decoder(2, (8, 4)))
+    vq = models.VQVAE(networks.conv_grid_encoder(4, (4, 8)), quantizers.VectorQuantizer(8, 4),
+                      networks.conv_grid_decoder(4, (8, 4)))
+    prior = priors.pixelcnn(3, grid_shape=(2, 2), filters=8, blocks=1)
+    assert training.execution_for(dense) == training.EXECUTIONS["dense"]
+    assert training.execution_for(categorical_vae(estimators.ReinMax())) == training.EXECUTIONS["dense"]
+    for model in (conv, vq, prior):
+        assert training.execution_for(model) == training.EXECUTIONS["convolutional"]
+    assert training.EXECUTIONS["dense"] != training.EXECUTIONS["convolutional"]
+
+
+def test_fit_compiles_the_model_as_its_execution_says(intensities):
+    vae = models.GaussianVAE(networks.dense_encoder(2, (8,)), networks.dense_decoder(2, (8,)))
+    training.fit(vae, intensities, learning_rate=1e-3, epochs=1, verbose=0)
+    assert (vae.jit_compile, vae.steps_per_execution) == tuple(training.EXECUTIONS["dense"])
+    training.fit(vae, intensities, learning_rate=1e-3, epochs=1, execution=training.KERAS_DEFAULT, verbose=0)
+    assert (vae.jit_compile, vae.steps_per_execution) == (False, 1)
+
+
 def test_a_cosine_schedule_by_name_is_the_cosine_decay_over_the_named_span(intensities):
     vae = models.GaussianVAE(networks.dense_encoder(2, (8,)), networks.dense_decoder(2, (8,)))
     training.fit(vae, intensities, learning_rate=1e-3, schedule="cosine", schedule_epochs=4, epochs=1,
-                 batch_size=4, verbose=0)
+                 batch_size=4, execution=training.Execution(jit_compile=True, steps_per_execution=3), verbose=0)
     steps = len(intensities) // 4  # taken in the one epoch
     expected = training.cosine_decay(1e-3, epochs=4, train_size=len(intensities), batch_size=4)
     assert float(expected(steps)) < 1e-3
@@ -90,19 +143,6 @@ def test_schedule_options_that_cannot_apply_are_refused(intensities):
         training.fit(vae, intensities, learning_rate=1e-3, schedule_epochs=4, epochs=1)
     with pytest.raises(ValueError, match="has no temperature to anneal; use one that has: GumbelSoftmax"):
         training.fit(vae, intensities, learning_rate=1e-3, anneal_temperature=True, epochs=1)
-
-
-def test_anneal_temperature_gives_the_model_jang_et_al_schedule(intensities):
-    estimator = estimators.GumbelSoftmax(temperature=1.0)
-    vae = models.CategoricalVAE(networks.dense_logits_encoder(2, 3, (8,)), networks.dense_decoder(6, (8,)),
-                                estimator=estimator)
-    recorder = StepRecorder(estimator)
-    run = training.fit(vae, np.repeat(intensities, 200, axis=0), learning_rate=1e-3, epochs=1, batch_size=2,
-                       anneal_temperature=True, callbacks=[recorder], verbose=0)
-    steps = len(recorder.temperatures)  # 1,600 steps: the schedule's first update is at step 1,000
-    in_float32 = [float(np.float32(training.annealed_temperature(step))) for step in range(steps)]
-    assert recorder.temperatures == in_float32
-    assert run.history["temperature"] == in_float32[-1:]
 
 
 def test_fit_prior_learns_a_prior_over_code_grids():

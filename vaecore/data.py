@@ -27,6 +27,7 @@ import warnings
 from pathlib import Path
 from typing import NamedTuple
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -127,7 +128,6 @@ def _keras_download(dataset: str, download: bool, tried: list[str]) -> dict[str,
         tried.append("keras download (disabled by download=False)")
         return None
     try:
-        import keras
 
         (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, dataset).load_data()
     except Exception as error:  # the download fails in many ways: DNS, proxy, HTTP, hash
@@ -311,7 +311,7 @@ def binarize_fixed(images: np.ndarray, seed: int = 0) -> np.ndarray:
 
 def binarize_dynamic(images: tf.Tensor) -> tf.Tensor:
     """A fresh Bernoulli draw per pixel, on the device; called inside every training step."""
-    return tf.cast(tf.random.uniform(tf.shape(images), dtype=images.dtype) < images, images.dtype)
+    return tf.cast(keras.random.uniform(tf.shape(images), dtype=images.dtype) < images, images.dtype)
 
 
 TRAINING_BINARIZATIONS = {"dynamic": binarize_dynamic, "static": threshold, "none": tf.identity}

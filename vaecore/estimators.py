@@ -11,7 +11,9 @@ backpropagation) *is* the estimator's estimate. Two things differ between estima
   score-function part, with whatever baseline the method uses.
 
 Estimators know no model: they see logits and a reward function of the codes. The temperature of
-the estimators that have one is a ``tf.Variable``, so a callback can anneal it during training.
+the estimators that have one is a ``tf.Variable``; an :class:`Annealing` schedule sets it inside
+each training step from the optimizer's step count (:meth:`Estimator.before_step`), so it is exact
+however many steps a compiled call runs.
 For a code small enough to list, :class:`Exact` estimates nothing: it sums over every code.
 
 Every estimator class is registered once, in ``REGISTRY`` (by its ``name``): the tests and the
@@ -21,6 +23,9 @@ error messages read it, so adding an estimator means writing its class and decor
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -85,6 +90,9 @@ class Estimator:
         """The extra per-example term of the objective; none for pathwise estimators."""
         return tf.zeros_like(rewards[0])
 
+    def before_step(self, step: tf.Tensor) -> None:
+        """Set per-step state (an annealed temperature) from the number of steps taken; most have none."""
+
     def update(self, rewards: tf.Tensor) -> None:
         """Update state (a baseline) after a training step; most estimators have none."""
 
@@ -118,10 +126,31 @@ def tempered() -> list[type[Estimator]]:
     return [cls for cls in REGISTRY.values() if issubclass(cls, Tempered)]
 
 
+class Annealing(NamedTuple):
+    """Jang et al.'s (2017) temperature schedule: max(minimum, initial * exp(-rate * s)), where s is the
+    step count rounded down to a multiple of ``every`` (the temperature changes every ``every`` steps)."""
+
+    initial: float = 1.0
+    minimum: float = 0.5
+    rate: float = 1e-4
+    every: int = 1000
+
+    def temperature(self, step) -> tf.Tensor:
+        """The temperature in force at training step ``step`` (0 for the first), as a float32 scalar.
+
+        Computed in float64 and rounded once, so it equals the formula evaluated in Python and
+        stored in a float32 variable.
+        """
+        held = tf.cast(tf.math.floordiv(tf.cast(step, tf.int64), self.every) * self.every, tf.float64)
+        value = tf.maximum(tf.constant(self.minimum, tf.float64), self.initial * tf.exp(-self.rate * held))
+        return tf.cast(value, tf.float32)
+
+
 class Tempered(Estimator):
-    """An estimator with a temperature held in a variable that a callback may change."""
+    """An estimator with a temperature held in a variable, fixed or set each step by an :class:`Annealing`."""
 
     minimum_temperature = 0.0
+    annealing: Annealing | None = None
 
     def __init__(self, temperature: float = 1.0):
         value = checks.temperature(temperature, self.minimum_temperature)
@@ -129,6 +158,20 @@ class Tempered(Estimator):
 
     def set_temperature(self, value: float) -> None:
         self.temperature.assign(checks.temperature(value, self.minimum_temperature))
+
+    def anneal(self, annealing: Annealing | None) -> None:
+        """Follow ``annealing`` from the next training step on (``None``: keep the temperature fixed)."""
+        if annealing is not None:
+            checks.temperature(annealing.minimum, self.minimum_temperature, name="minimum")
+            checks.number_in("initial", annealing.initial, annealing.minimum, float("inf"),
+                             "it must not start below the minimum")
+            checks.number_in("rate", annealing.rate, 0.0, float("inf"), "use e.g. 1e-4 per step")
+            checks.integer_at_least("every", annealing.every, 1)
+        self.annealing = annealing
+
+    def before_step(self, step):
+        if self.annealing is not None:
+            self.temperature.assign(self.annealing.temperature(step))
 
     def __repr__(self) -> str:
         return f"{self.name} (τ = {float(self.temperature):g})"
@@ -259,7 +302,7 @@ class Exact(Estimator):
     def objective(self, logits, reward_fn):
         codes, log_q = every_code(logits)
         rewards = reward_fn(codes)
-        drawn = tf.random.categorical(tf.transpose(log_q), 1, dtype=tf.int32)[:, 0]
+        drawn = keras.random.categorical(tf.transpose(log_q), 1, dtype="int32")[:, 0]
         picked = tf.stack([drawn, tf.range(tf.shape(drawn)[0])], axis=1)
         return (tf.reduce_sum(tf.exp(log_q) * rewards, axis=0), tf.gather_nd(codes, picked)[None],
                 tf.gather_nd(rewards, picked)[None])

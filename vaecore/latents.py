@@ -9,6 +9,7 @@ has the same distribution, but it is now a differentiable function of
 
 from __future__ import annotations
 
+import keras
 import tensorflow as tf
 
 from vaecore import checks
@@ -21,7 +22,7 @@ def reparameterize(mean: tf.Tensor, logvar: tf.Tensor) -> tf.Tensor:
     this works inside ``tf.function`` with an unknown batch size.
     """
     checks.same_shape("mean", mean, "logvar", logvar)
-    eps = tf.random.normal(tf.shape(mean), dtype=mean.dtype)
+    eps = keras.random.normal(tf.shape(mean), dtype=mean.dtype)
     return mean + tf.exp(0.5 * logvar) * eps
 
 
@@ -47,7 +48,7 @@ def gumbel_from_uniform(u: tf.Tensor) -> tf.Tensor:
 def sample_gumbel(shape, seed=None, dtype=tf.float32) -> tf.Tensor:
     """Standard Gumbel noise of ``shape``; ``seed`` (a pair of ints) makes it reproducible."""
     if seed is None:
-        u = tf.random.uniform(shape, dtype=dtype)
+        u = keras.random.uniform(shape, dtype=dtype)
     else:
         u = tf.random.stateless_uniform(shape, seed=seed, dtype=dtype)
     return gumbel_from_uniform(u)
@@ -98,7 +99,7 @@ def categorical_sample(logits: tf.Tensor) -> tf.Tensor:
     """One-hot samples from softmax(logits) along the last axis. Not differentiable: no gradient
     reaches ``logits`` through the sample (the problem of notebooks/03_categorical_failure.ipynb)."""
     flat = tf.reshape(logits, [-1, tf.shape(logits)[-1]])
-    index = tf.reshape(tf.random.categorical(flat, 1, dtype=tf.int32), tf.shape(logits)[:-1])
+    index = tf.reshape(keras.random.categorical(flat, 1, dtype="int32"), tf.shape(logits)[:-1])
     return tf.one_hot(index, tf.shape(logits)[-1], dtype=logits.dtype)
 
 

@@ -169,6 +169,7 @@ class CategoricalVAE(TrackedModel, contracts.Decoding, contracts.ImportanceSampl
         return lambda code: losses.bernoulli_log_likelihood(x, self.logits(code))
 
     def train_step(self, batch):
+        self.estimator.before_step(self.optimizer.iterations)
         x = self.binarize(data.image_batch(batch))
         with tf.GradientTape() as tape:
             logits = self.encoder(x, training=True)
