@@ -1,5 +1,6 @@
 """Gradient estimators against gradients known exactly: by hand, and by enumerating every code."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -48,7 +49,7 @@ UNBIASED = {
 
 @pytest.mark.parametrize("name", list(UNBIASED))
 def test_score_function_estimators_are_unbiased(name):
-    tf.random.set_seed(0)
+    keras.utils.set_random_seed(0)
     n = 40_000
     exact, _ = gradients.exact_gradient(LOGITS[None], product_reward)
     draws = gradients.estimates(UNBIASED[name](), many_rows(n), product_reward, num_draws=1)[0]
@@ -57,7 +58,7 @@ def test_score_function_estimators_are_unbiased(name):
 
 
 def test_a_baseline_reduces_the_variance_without_bias():
-    tf.random.set_seed(1)
+    keras.utils.set_random_seed(1)
     n = 20_000
     plain = gradients.estimates(estimators.ScoreFunction(), many_rows(n), product_reward, 1)[0]
     with_baseline = estimators.ScoreFunction()
@@ -68,7 +69,7 @@ def test_a_baseline_reduces_the_variance_without_bias():
 
 def test_straight_through_is_exact_for_a_linear_reward_and_biased_otherwise():
     # For f linear in z, d/dlogits of <w, softmax(logits)> is what straight-through returns, every draw.
-    tf.random.set_seed(2)
+    keras.utils.set_random_seed(2)
     exact, _ = gradients.exact_gradient(LOGITS[None], linear_reward)
     draws = gradients.estimates(estimators.StraightThrough(), many_rows(50), linear_reward, 1)[0]
     np.testing.assert_allclose(draws, np.repeat(exact, 50, axis=0), rtol=1e-5, atol=1e-6)
@@ -84,7 +85,7 @@ REGISTERED = sorted(estimators.REGISTRY)  # every estimator, as each module regi
 @pytest.mark.parametrize("name", [cls.name for cls in estimators.tempered()])
 def test_pathwise_estimators_are_biased_by_a_measurable_amount(name):
     estimator = estimators.REGISTRY[name](temperature=estimators.REGISTRY[name].minimum_temperature or 0.5)
-    tf.random.set_seed(3)
+    keras.utils.set_random_seed(3)
     exact, _ = gradients.exact_gradient(LOGITS[None], product_reward)
     draws = gradients.estimates(estimator, many_rows(40_000), product_reward, 1)[0][:, None]
     summary = gradients.summarize(draws.reshape(40_000, 1, 3, 3), exact)
@@ -167,7 +168,7 @@ def test_the_exact_estimator_gives_the_gradient_found_by_enumeration():
 
 
 def test_the_exact_estimator_reports_a_code_drawn_from_q_with_its_reward():
-    tf.random.set_seed(0)
+    keras.utils.set_random_seed(0)
     n = 20_000
     objective, codes, rewards = estimators.Exact().objective(
         tf.constant(many_rows(n)), lambda c: tf.stack([product_reward(code) for code in tf.unstack(c)]))
@@ -195,7 +196,7 @@ def test_score_function_gradient_matches_the_exact_gradient():
     probs = special.softmax(one_latent.astype(np.float64))
     exact = (np.diag(probs) - np.outer(probs, probs)) @ w.numpy()
     n = 200_000
-    tf.random.set_seed(1)
+    keras.utils.set_random_seed(1)
     with tf.GradientTape() as tape:
         z = latents.categorical_sample(tf.tile(logits, [n, 1]))
         reward = tf.reduce_sum(z * w, axis=-1)

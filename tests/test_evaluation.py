@@ -52,14 +52,14 @@ def log_likelihood_by_quadrature(vae, x):
 
 
 def test_estimate_converges_to_the_exact_log_likelihood(one_dimensional_vae, images):
-    tf.random.set_seed(0)
+    keras.utils.set_random_seed(0)
     exact = log_likelihood_by_quadrature(one_dimensional_vae, images)
     estimate = evaluation.importance_weighted_log_likelihood(one_dimensional_vae, images, k=5000, chunk=500).numpy()
     np.testing.assert_allclose(estimate, exact, atol=0.15)
 
 
 def test_bound_tightens_with_k_and_starts_at_the_elbo(one_dimensional_vae, images):
-    tf.random.set_seed(1)
+    keras.utils.set_random_seed(1)
     many = np.repeat(images, 500, axis=0)
     samples = {k: evaluation.importance_weighted_log_likelihood(one_dimensional_vae, many, k=k).numpy() for k in (1, 5, 50)}
     elbo = one_dimensional_vae.elbo_terms(many, "monte_carlo").elbo.numpy()
@@ -77,7 +77,7 @@ def test_k_below_one_is_refused(one_dimensional_vae, images):
 
 
 def test_evaluation_averages_the_per_image_estimates(one_dimensional_vae, images):
-    tf.random.set_seed(2)
+    keras.utils.set_random_seed(2)
     exact = log_likelihood_by_quadrature(one_dimensional_vae, images).mean()
     np.testing.assert_allclose(evaluation.evaluate_log_likelihood(one_dimensional_vae, images, k=5000, batch_size=3),
                                exact, atol=0.15)

@@ -2,9 +2,12 @@
 
 reference  the way TensorFlow's CVAE tutorial trains: a ``tf.function`` train step, batches
            of 32, a dataset rebuilt every epoch from an array re-binarized on the host;
+reference128  the same loop with vaecore's batches of 128, to separate the batch size (a
+           hyperparameter) from the engineering;
 vaecore    ``GaussianVAE.fit``: binarization inside the compiled step, a cached dataset
            reshuffled in place and read without tf.data's background prefetch thread
-           (``data.train_dataset``), batches of 128;
+           (``data.train_dataset``), batches of 128, compiled as ``training.execution_for``
+           says for a convolutional model;
 prefetch   the same, but the dataset keeps tf.data's default background prefetch (AUTOTUNE),
            to show what that thread costs on a small CPU;
 bfloat16   vaecore's path with the layers computing in bfloat16 (``precision="mixed_bfloat16"``;
@@ -32,7 +35,21 @@ import numpy as np
 import vaecore  # noqa: F401  (first: it imports TensorFlow quietly)
 import keras
 import tensorflow as tf
-from vaecore import data, latents, losses, models, networks
+from vaecore import data, latents, losses, models, networks, training
+
+# The CPU features that decide how fast bfloat16 and float32 arithmetic run (Linux reports them).
+FEATURES = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
+
+
+def cpu_features() -> str:
+    """Which of :data:`FEATURES` this CPU has, from /proc/cpuinfo (or why that is unknown)."""
+    try:
+        text = open("/proc/cpuinfo").read()
+    except OSError:
+        return "CPU features unknown (no /proc/cpuinfo)"
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    model = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "?")
+    return f"{model}: " + ", ".join(f"{feature} {'yes' if feature in flags else 'no'}" for feature in FEATURES)
 
 
 def build(seed: int, latent_dim: int = 50, precision: str = "float32"):
@@ -73,7 +90,7 @@ def vaecore_epochs(images: np.ndarray, epochs: int, batch_size: int = 128, preci
                    background_prefetch: bool = False) -> float:
     vae = models.GaussianVAE(*build(seed=0, precision=precision), binarization="dynamic",
                              kl_estimator="monte_carlo")
-    vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3), **training.execution_for(vae)._asdict())
     batches = data.train_dataset(images, batch_size=batch_size)
     if background_prefetch:  # tf.data's defaults put back, as most tutorials have them
         defaults = tf.data.Options()
@@ -88,6 +105,7 @@ def vaecore_epochs(images: np.ndarray, epochs: int, batch_size: int = 128, preci
 
 PATHS = {
     "reference": ("reference (tutorial loop)", reference_epochs),
+    "reference128": ("reference, batches of 128", lambda *a: reference_epochs(*a, batch_size=128)),
     "prefetch": ("vaecore, tf.data prefetch", lambda *a: vaecore_epochs(*a, background_prefetch=True)),
     "vaecore": ("vaecore (model.fit)", vaecore_epochs),
     "bfloat16": ("vaecore, bfloat16", lambda *a: vaecore_epochs(*a, precision="mixed_bfloat16")),
@@ -125,6 +143,7 @@ def main():
         for path in PATHS:
             rates[path].append(timed_run_in_fresh_process(path, args.images, args.epochs))
     total = args.images * args.epochs
+    print(cpu_features())
     print(f"the Hatena article's conv VAE: {total:,} images per timed run, {args.repeats} runs per path, each in a fresh process")
     medians = {path: np.median(values) for path, values in rates.items()}
     for path, values in rates.items():

@@ -149,12 +149,12 @@ def fit(vae: keras.Model, images: np.ndarray, *, learning_rate, epochs: int, bat
 
 def fit_prior(prior: keras.Model, codes: np.ndarray, validation_codes: np.ndarray, *, epochs: int,
               batch_size: int = 128, learning_rate: float = 1e-3, execution: Execution | None = None,
-              verbose: int = 1) -> Run:
+              callbacks=(), verbose: int = 1) -> Run:
     """Train a prior over grids of integer codes (``priors.pixelcnn``) by maximum likelihood.
 
     Each position's code is predicted from the grid (the masks hide what comes after it), so the
     loss is the sparse cross-entropy of the grid against itself; ``val_loss`` is the validation
-    codes' negative log-likelihood per position. ``execution`` as in :func:`fit`. The throughput
+    codes' negative log-likelihood per position. ``execution`` and ``callbacks`` as in :func:`fit`. The throughput
     counts grids.
     """
     checks.integer_at_least("epochs", epochs, 1)
@@ -163,5 +163,6 @@ def fit_prior(prior: keras.Model, codes: np.ndarray, validation_codes: np.ndarra
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), **execution._asdict())
     with runtime.Stopwatch() as clock:
         history = prior.fit(codes, codes, batch_size=batch_size, epochs=epochs,
-                            validation_data=(validation_codes, validation_codes), verbose=verbose)
+                            validation_data=(validation_codes, validation_codes), callbacks=list(callbacks),
+                            verbose=verbose)
     return Run(history.history, epochs, clock.seconds, epochs * len(codes) / clock.seconds)

@@ -1,0 +1,139 @@
+"""Training speed of every model kind the book trains: Keras's default step against ``training.fit``'s choice.
+
+For each model (the chapters' sizes and batch sizes), two paths train the same network on the
+same images through ``training.fit``:
+
+default   ``training.KERAS_DEFAULT``: one step per call of a ``tf.function``, no XLA (how the
+          chapters trained before, and how a ``model.fit`` with no options runs);
+compiled  ``training.execution_for(model)``: what ``fit`` now picks for the model's kind (XLA and
+          50 steps per call for the dense models, 25 steps per call without XLA for convolutions).
+
+Each timed run is a fresh Python process (the module runs itself with ``--model`` and
+``--path``); the paths take turns, ``--repeats`` times. Inside a run the first epoch (tracing,
+XLA compilation) is left out and the following ``--epochs`` are timed. The printout gives the
+median images per second of each path, the spread of the runs, and their ratio; appendix A
+(notebooks/A1_training_fast_on_a_cpu.ipynb) shows it:
+
+    python -m vaecore.speed_by_model --help
+"""
+
+import argparse
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+import vaecore  # noqa: F401  (first: it imports TensorFlow quietly)
+import keras
+from vaecore import data, estimators, models, networks, priors, quantizers, training
+
+
+def categorical(estimator):
+    return lambda: models.CategoricalVAE(networks.dense_logits_encoder(20, 10, hidden=(512, 256)),
+                                         networks.dense_decoder(200, hidden=(256, 512)), estimator=estimator)
+
+
+def vq(quantizer):
+    return lambda: models.VQVAE(networks.conv_grid_encoder(16), quantizer(), networks.conv_grid_decoder(16))
+
+
+# name: (builder, batch size, annealed temperature, where the book trains it)
+MODELS = {
+    "dense Gaussian": (lambda: models.GaussianVAE(networks.dense_encoder(32, hidden=(512, 256)),
+                                                  networks.dense_decoder(32, hidden=(256, 512))), 128, False, "ch. 1"),
+    "conv Gaussian": (lambda: models.GaussianVAE(networks.conv_encoder(32, hidden=(512,)),
+                                                 networks.conv_decoder(32, hidden=(512,), base_channels=64)),
+                      128, False, "ch. 2"),
+    "Gumbel-Softmax": (categorical(estimators.GumbelSoftmax()), 100, True, "ch. 5"),
+    "straight-through": (categorical(estimators.StraightThrough()), 100, False, "ch. 6"),
+    "ReinMax": (categorical(estimators.ReinMax()), 100, False, "ch. 6"),
+    "leave-one-out x2": (categorical(estimators.LeaveOneOut(2)), 100, False, "ch. 8"),
+    "VQ, restarts": (vq(lambda: quantizers.VectorQuantizer(128, 16, beta=0.25, restart_threshold=0.01)),
+                     128, False, "ch. 7"),
+    "VQ, EMA": (vq(lambda: quantizers.EMAVectorQuantizer(128, 16, beta=0.25, decay=0.99)), 128, False, "ch. 7"),
+    "PixelCNN prior": (lambda: priors.pixelcnn(128, grid_shape=(7, 7), filters=64, blocks=4), 128, False, "ch. 7"),
+}
+PATHS = ("default", "compiled")
+
+
+class EpochClock(keras.callbacks.Callback):
+    """Wall-clock time at the end of every epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self.ends = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.ends.append(time.perf_counter())
+
+
+def timed_run(name: str, path: str, images: int, epochs: int) -> float:
+    """Images per second of ``name`` on ``path`` after a first, untimed epoch, measured in this process."""
+    build, batch_size, anneal, _ = MODELS[name]
+    keras.utils.set_random_seed(0)
+    model = build()
+    execution = training.KERAS_DEFAULT if path == "default" else training.execution_for(model)
+    clock = EpochClock()
+    if name == "PixelCNN prior":
+        codes = np.random.default_rng(0).integers(0, 128, (images, 7, 7)).astype(np.int32)
+        training.fit_prior(model, codes, codes[:batch_size], epochs=epochs + 1, batch_size=batch_size,
+                           execution=execution, verbose=0, callbacks=[clock])
+    else:
+        pixels = data.to_unit_interval(data.load_mnist().x_train[:images])
+        training.fit(model, pixels, learning_rate=1e-3, epochs=epochs + 1, batch_size=batch_size,
+                     anneal_temperature=anneal, execution=execution, callbacks=[clock], verbose=0)
+    return images * epochs / (clock.ends[-1] - clock.ends[0])
+
+
+def timed_run_in_fresh_process(name: str, path: str, images: int, epochs: int) -> float:
+    command = [sys.executable, "-m", __spec__.name, "--model", name, "--path", path, "--images", str(images),
+               "--epochs", str(epochs)]
+    finished = subprocess.run(command, capture_output=True, text=True)
+    if finished.returncode != 0:
+        raise RuntimeError(f"benchmark run of {name!r} on {path!r} failed:\n{finished.stderr[-2000:]}")
+    return float(finished.stdout.split()[-1])
+
+
+def table(rates: dict[str, dict[str, list[float]]]) -> list[dict]:
+    """One row per model: median images per second of each path, the runs' spread, the ratio of medians."""
+    rows = []
+    for name, by_path in rates.items():
+        row = {"model": name, "chapter": MODELS[name][3]}
+        for path in PATHS:
+            values = by_path[path]
+            row[f"{path} (img/s)"] = float(np.median(values))
+            row[f"{path} spread"] = f"{min(values):.0f}-{max(values):.0f}"
+        row["ratio"] = row["compiled (img/s)"] / row["default (img/s)"]
+        rows.append(row)
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=6400, help="training images (or code grids) per epoch")
+    parser.add_argument("--epochs", type=int, default=2, help="timed epochs per run, after one untimed epoch")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per model and path, the paths taking turns")
+    parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS), metavar="MODEL",
+                        help=f"models to time (default: all of {', '.join(MODELS)})")
+    parser.add_argument("--model", choices=MODELS, help="time one model in this process and print its rate")
+    parser.add_argument("--path", choices=PATHS, default="compiled")
+    args = parser.parse_args(argv)
+    if args.model:
+        print(timed_run(args.model, args.path, args.images, args.epochs))
+        return
+    rates = {name: {path: [] for path in PATHS} for name in args.models}
+    for name in args.models:
+        for _ in range(args.repeats):
+            for path in PATHS:
+                rates[name][path].append(timed_run_in_fresh_process(name, path, args.images, args.epochs))
+    print(f"{args.images:,} images per epoch, {args.epochs} timed epochs per run, {args.repeats} runs per path, "
+          "each in a fresh process")
+    print(f"{'model':<18} {'default img/s (runs)':>24} {'compiled img/s (runs)':>24} {'ratio':>6}")
+    for row in table(rates):
+        print(f"{row['model']:<18} {row['default (img/s)']:>8.0f} ({row['default spread']:>11}) "
+              f"{row['compiled (img/s)']:>9.0f} ({row['compiled spread']:>11}) {row['ratio']:>5.2f}x")
+
+
+if __name__ == "__main__":
+    main()
