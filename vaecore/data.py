@@ -31,7 +31,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from vaecore import checks
+from vaecore import checks, draws
 
 IMAGE_SHAPE = (28, 28, 1)  # MNIST's and Fashion-MNIST's images, with a channel axis
 _LAYOUT_HINT = "use vaecore.data.to_unit_interval to turn (batch, 28, 28) uint8 MNIST into that layout."
@@ -311,7 +311,7 @@ def binarize_fixed(images: np.ndarray, seed: int = 0) -> np.ndarray:
 
 def binarize_dynamic(images: tf.Tensor) -> tf.Tensor:
     """A fresh Bernoulli draw per pixel, on the device; called inside every training step."""
-    return tf.cast(keras.random.uniform(tf.shape(images), dtype=images.dtype) < images, images.dtype)
+    return tf.cast(draws.uniform(tf.shape(images), dtype=images.dtype) < images, images.dtype)
 
 
 TRAINING_BINARIZATIONS = {"dynamic": binarize_dynamic, "static": threshold, "none": tf.identity}

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -302,7 +301,7 @@ class Exact(Estimator):
     def objective(self, logits, reward_fn):
         codes, log_q = every_code(logits)
         rewards = reward_fn(codes)
-        drawn = keras.random.categorical(tf.transpose(log_q), 1, dtype="int32")[:, 0]
+        drawn = latents.gumbel_max_sample(tf.transpose(log_q))
         picked = tf.stack([drawn, tf.range(tf.shape(drawn)[0])], axis=1)
         return (tf.reduce_sum(tf.exp(log_q) * rewards, axis=0), tf.gather_nd(codes, picked)[None],
                 tf.gather_nd(rewards, picked)[None])

@@ -9,10 +9,9 @@ has the same distribution, but it is now a differentiable function of
 
 from __future__ import annotations
 
-import keras
 import tensorflow as tf
 
-from vaecore import checks
+from vaecore import checks, draws
 
 
 def reparameterize(mean: tf.Tensor, logvar: tf.Tensor) -> tf.Tensor:
@@ -22,7 +21,7 @@ def reparameterize(mean: tf.Tensor, logvar: tf.Tensor) -> tf.Tensor:
     this works inside ``tf.function`` with an unknown batch size.
     """
     checks.same_shape("mean", mean, "logvar", logvar)
-    eps = keras.random.normal(tf.shape(mean), dtype=mean.dtype)
+    eps = draws.normal(tf.shape(mean), dtype=mean.dtype)
     return mean + tf.exp(0.5 * logvar) * eps
 
 
@@ -48,7 +47,7 @@ def gumbel_from_uniform(u: tf.Tensor) -> tf.Tensor:
 def sample_gumbel(shape, seed=None, dtype=tf.float32) -> tf.Tensor:
     """Standard Gumbel noise of ``shape``; ``seed`` (a pair of ints) makes it reproducible."""
     if seed is None:
-        u = keras.random.uniform(shape, dtype=dtype)
+        u = draws.uniform(shape, dtype=dtype)
     else:
         u = tf.random.stateless_uniform(shape, seed=seed, dtype=dtype)
     return gumbel_from_uniform(u)
@@ -98,9 +97,8 @@ def straight_through(forward: tf.Tensor, backward: tf.Tensor) -> tf.Tensor:
 def categorical_sample(logits: tf.Tensor) -> tf.Tensor:
     """One-hot samples from softmax(logits) along the last axis. Not differentiable: no gradient
     reaches ``logits`` through the sample (the problem of notebooks/03_categorical_failure.ipynb)."""
-    flat = tf.reshape(logits, [-1, tf.shape(logits)[-1]])
-    index = tf.reshape(keras.random.categorical(flat, 1, dtype="int32"), tf.shape(logits)[:-1])
-    return tf.one_hot(index, tf.shape(logits)[-1], dtype=logits.dtype)
+    # Drawn by the Gumbel-Max trick: an exact sample, and fast under XLA (vaecore.draws).
+    return tf.one_hot(gumbel_max_sample(logits), tf.shape(logits)[-1], dtype=logits.dtype)
 
 
 def straight_through_sample(logits: tf.Tensor) -> tf.Tensor:

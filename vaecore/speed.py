@@ -126,6 +126,24 @@ def timed_run_in_fresh_process(path: str, images: int, epochs: int) -> float:
     return float(finished.stdout.split()[-1])
 
 
+def compare(images: int = 6400, epochs: int = 4, repeats: int = 3) -> dict[str, list[float]]:
+    """Images per second of every path, one fresh process per run. Timings on a shared 2-core machine
+    vary by tens of percent from run to run: the paths take turns, and medians are compared."""
+    rates = {path: [] for path in PATHS}
+    for _ in range(repeats):
+        for path in PATHS:
+            rates[path].append(timed_run_in_fresh_process(path, images, epochs))
+    return rates
+
+
+def table(rates: dict[str, list[float]]) -> list[dict]:
+    """One row per path: its median images per second, its runs, and its ratio to the reference's median."""
+    reference = float(np.median(rates["reference"]))
+    return [{"path": PATHS[path][0], "median": float(np.median(values)),
+             "runs": ", ".join(f"{v:.0f}" for v in values), "ratio": float(np.median(values)) / reference}
+            for path, values in rates.items()]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=6400, help="training images per epoch")
@@ -136,20 +154,12 @@ def main():
     if args.path:
         print(timed_run(args.path, args.images, args.epochs))
         return
-    rates = {path: [] for path in PATHS}
-    # Timings on a shared 2-core machine vary by tens of percent from run to run: the paths take
-    # turns, and the medians are compared.
-    for _ in range(args.repeats):
-        for path in PATHS:
-            rates[path].append(timed_run_in_fresh_process(path, args.images, args.epochs))
-    total = args.images * args.epochs
+    rates = compare(args.images, args.epochs, args.repeats)
     print(cpu_features())
-    print(f"the Hatena article's conv VAE: {total:,} images per timed run, {args.repeats} runs per path, each in a fresh process")
-    medians = {path: np.median(values) for path, values in rates.items()}
-    for path, values in rates.items():
-        runs = ", ".join(f"{v:.0f}" for v in values)
-        ratio = medians[path] / medians["reference"]
-        print(f"{PATHS[path][0]:<26} median {medians[path]:6.0f} images/s  {ratio:5.2f}x  (runs: {runs})")
+    print(f"the Hatena article's conv VAE: {args.images * args.epochs:,} images per timed run, {args.repeats} runs "
+          "per path, each in a fresh process")
+    for row in table(rates):
+        print(f"{row['path']:<26} median {row['median']:6.0f} images/s  {row['ratio']:5.2f}x  (runs: {row['runs']})")
 
 
 if __name__ == "__main__":

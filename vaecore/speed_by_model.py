@@ -5,8 +5,9 @@ same images through ``training.fit``:
 
 default   ``training.KERAS_DEFAULT``: one step per call of a ``tf.function``, no XLA (how the
           chapters trained before, and how a ``model.fit`` with no options runs);
-compiled  ``training.execution_for(model)``: what ``fit`` now picks for the model's kind (XLA and
-          50 steps per call for the dense models, 25 steps per call without XLA for convolutions).
+compiled  ``training.execution_for(model)``: what ``fit`` picks for the model's kind;
+steps     25 steps per call, no XLA; ``xla``: the same with XLA (``--paths`` picks the paths:
+          these two show the measurements the choice rests on).
 
 Each timed run is a fresh Python process (the module runs itself with ``--model`` and
 ``--path``); the paths take turns, ``--repeats`` times. Inside a run the first epoch (tracing,
@@ -54,7 +55,12 @@ MODELS = {
     "VQ, EMA": (vq(lambda: quantizers.EMAVectorQuantizer(128, 16, beta=0.25, decay=0.99)), 128, False, "ch. 7"),
     "PixelCNN prior": (lambda: priors.pixelcnn(128, grid_shape=(7, 7), filters=64, blocks=4), 128, False, "ch. 7"),
 }
-PATHS = ("default", "compiled")
+PATHS = ("default", "compiled", "steps", "xla")
+
+
+def execution(path: str, model) -> training.Execution:
+    return {"default": training.KERAS_DEFAULT, "compiled": training.execution_for(model),
+            "steps": training.Execution(False, 25), "xla": training.Execution(True, 25)}[path]
 
 
 class EpochClock(keras.callbacks.Callback):
@@ -73,16 +79,16 @@ def timed_run(name: str, path: str, images: int, epochs: int) -> float:
     build, batch_size, anneal, _ = MODELS[name]
     keras.utils.set_random_seed(0)
     model = build()
-    execution = training.KERAS_DEFAULT if path == "default" else training.execution_for(model)
+    chosen = execution(path, model)
     clock = EpochClock()
     if name == "PixelCNN prior":
         codes = np.random.default_rng(0).integers(0, 128, (images, 7, 7)).astype(np.int32)
         training.fit_prior(model, codes, codes[:batch_size], epochs=epochs + 1, batch_size=batch_size,
-                           execution=execution, verbose=0, callbacks=[clock])
+                           execution=chosen, verbose=0, callbacks=[clock])
     else:
         pixels = data.to_unit_interval(data.load_mnist().x_train[:images])
         training.fit(model, pixels, learning_rate=1e-3, epochs=epochs + 1, batch_size=batch_size,
-                     anneal_temperature=anneal, execution=execution, callbacks=[clock], verbose=0)
+                     anneal_temperature=anneal, execution=chosen, callbacks=[clock], verbose=0)
     return images * epochs / (clock.ends[-1] - clock.ends[0])
 
 
@@ -95,16 +101,27 @@ def timed_run_in_fresh_process(name: str, path: str, images: int, epochs: int) -
     return float(finished.stdout.split()[-1])
 
 
+def compare(models=tuple(MODELS), paths=("default", "compiled"), images: int = 6400, epochs: int = 2,
+            repeats: int = 3) -> dict[str, dict[str, list[float]]]:
+    """Images per second of each model on each path, one fresh process per run, the paths taking turns."""
+    rates = {name: {path: [] for path in paths} for name in models}
+    for name in models:
+        for _ in range(repeats):
+            for path in paths:
+                rates[name][path].append(timed_run_in_fresh_process(name, path, images, epochs))
+    return rates
+
+
 def table(rates: dict[str, dict[str, list[float]]]) -> list[dict]:
-    """One row per model: median images per second of each path, the runs' spread, the ratio of medians."""
+    """One row per model: each path's median images per second, its runs' spread, and its ratio of
+    medians to the default path."""
     rows = []
     for name, by_path in rates.items():
-        row = {"model": name, "chapter": MODELS[name][3]}
-        for path in PATHS:
-            values = by_path[path]
-            row[f"{path} (img/s)"] = float(np.median(values))
-            row[f"{path} spread"] = f"{min(values):.0f}-{max(values):.0f}"
-        row["ratio"] = row["compiled (img/s)"] / row["default (img/s)"]
+        row = {"model": name}
+        for path, values in by_path.items():
+            row[path] = float(np.median(values))
+            row[f"{path} runs"] = f"{min(values):.0f}-{max(values):.0f}"
+            row[f"{path} ratio"] = row[path] / row["default"]
         rows.append(row)
     return rows
 
@@ -117,22 +134,22 @@ def main(argv=None):
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS), metavar="MODEL",
                         help=f"models to time (default: all of {', '.join(MODELS)})")
     parser.add_argument("--model", choices=MODELS, help="time one model in this process and print its rate")
-    parser.add_argument("--path", choices=PATHS, default="compiled")
+    parser.add_argument("--paths", nargs="+", choices=PATHS, default=["default", "compiled"], metavar="PATH",
+                        help=f"paths to compare, the first being {PATHS[0]!r} (of {', '.join(PATHS)})")
+    parser.add_argument("--path", choices=PATHS, default="compiled", help="with --model: the path to time")
     args = parser.parse_args(argv)
+    if args.paths[0] != "default":
+        parser.error(f"--paths must start with 'default' (the reference of every ratio), got {args.paths}")
     if args.model:
         print(timed_run(args.model, args.path, args.images, args.epochs))
         return
-    rates = {name: {path: [] for path in PATHS} for name in args.models}
-    for name in args.models:
-        for _ in range(args.repeats):
-            for path in PATHS:
-                rates[name][path].append(timed_run_in_fresh_process(name, path, args.images, args.epochs))
+    rates = compare(args.models, args.paths, args.images, args.epochs, args.repeats)
     print(f"{args.images:,} images per epoch, {args.epochs} timed epochs per run, {args.repeats} runs per path, "
           "each in a fresh process")
-    print(f"{'model':<18} {'default img/s (runs)':>24} {'compiled img/s (runs)':>24} {'ratio':>6}")
+    print("images per second: median (slowest-fastest run), ratio of medians to the default path")
     for row in table(rates):
-        print(f"{row['model']:<18} {row['default (img/s)']:>8.0f} ({row['default spread']:>11}) "
-              f"{row['compiled (img/s)']:>9.0f} ({row['compiled spread']:>11}) {row['ratio']:>5.2f}x")
+        cells = [f"{path} {row[path]:.0f} ({row[path + ' runs']}) {row[path + ' ratio']:.2f}x" for path in args.paths]
+        print(f"{row['model']:<17} " + " | ".join(cells))
 
 
 if __name__ == "__main__":
