@@ -31,12 +31,15 @@ import tensorflow as tf
 from vaecore import checks, latents, losses
 
 
-def score_function_surrogate(log_prob: tf.Tensor, reward: tf.Tensor, baseline=0.0) -> tf.Tensor:
-    """A per-example term whose gradient is the score-function (REINFORCE) estimate.
+def score_function_surrogate(
+    log_prob: tf.Tensor, reward: tf.Tensor, baseline=0.0
+) -> tf.Tensor:
+    """A per-example term whose gradient is the score-function (REINFORCE)
+    estimate.
 
-    d/dphi E_q[f(z)] = E_q[(f(z) - b) d/dphi log q(z)] for any b that does not depend on z.
-    The value of the surrogate means nothing; only its gradient does. Add it to the objective
-    that is maximized.
+    d/dphi E_q[f(z)] = E_q[(f(z) - b) d/dphi log q(z)] for any b that does
+    not depend on z. The value of the surrogate means nothing; only its
+    gradient does. Add it to the objective that is maximized.
     """
     return tf.stop_gradient(reward - baseline) * log_prob
 
@@ -45,26 +48,35 @@ MAX_ENUMERATED_CODES = 4096
 
 
 def every_code(logits: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-    """Every code for every example, with its log-probability under softmax(logits).
+    """Every code for every example, with its log-probability under
+    softmax(logits).
 
-    For ``logits`` (batch, num_latents, num_classes): the codes (num_codes, batch, num_latents,
-    num_classes), one-hot, the first latent varying slowest, and log q(z) (num_codes, batch).
+    For ``logits`` (batch, num_latents, num_classes): the codes (num_codes,
+    batch, num_latents, num_classes), one-hot, the first latent varying
+    slowest, and log q(z) (num_codes, batch).
     """
     logits = tf.convert_to_tensor(logits)
     if logits.shape.rank != 3 or None in logits.shape[1:]:
-        raise ValueError(f"logits have shape {tuple(logits.shape)}; every_code needs (batch, num_latents, "
-                         "num_classes) with known sizes")
+        raise ValueError(
+            f"logits have shape {tuple(logits.shape)}; every_code needs "
+            "(batch, num_latents, num_classes) with known sizes"
+        )
     _, num_latents, num_classes = logits.shape
-    count = num_classes ** num_latents
+    count = num_classes**num_latents
     if count > MAX_ENUMERATED_CODES:
-        raise ValueError(f"logits of shape {tuple(logits.shape)} have {num_classes} ** {num_latents} = {count:,} "
-                         f"codes, too many to list (limit {MAX_ENUMERATED_CODES:,}); use fewer latents or "
-                         "classes, or an estimator that samples")
+        raise ValueError(
+            f"logits of shape {tuple(logits.shape)} have {num_classes} ** "
+            f"{num_latents} = {count:,} codes, too many to list (limit "
+            f"{MAX_ENUMERATED_CODES:,}); use fewer latents or classes, "
+            "or an estimator that samples"
+        )
     place_values = num_classes ** np.arange(num_latents - 1, -1, -1)
     classes = (np.arange(count)[:, None] // place_values) % num_classes
     codes = tf.one_hot(classes, num_classes, dtype=logits.dtype)[:, None]
     codes = tf.tile(codes, [1, tf.shape(logits)[0], 1, 1])
-    return codes, tf.reduce_sum(codes * tf.nn.log_softmax(logits)[None], axis=[2, 3])
+    return codes, tf.reduce_sum(
+        codes * tf.nn.log_softmax(logits)[None], axis=[2, 3]
+    )
 
 
 class Estimator:
@@ -188,19 +200,32 @@ class NoGradient(Estimator):
 
 
 class ScoreFunctionBase(Estimator):
-    """REINFORCE (Williams, 1992): exact one-hot samples and the score-function surrogate; a subclass says
-    which baseline to subtract."""
+    """REINFORCE (Williams, 1992): exact one-hot samples and the
+    score-function surrogate; a subclass says which baseline to subtract.
+    """
 
     def code(self, logits):
         return latents.categorical_sample(logits)
 
     def baseline_for(self, rewards):
-        """The baseline subtracted from each reward; it must not depend on that reward's own sample."""
+        """The baseline subtracted from each reward; it must not depend on
+        that reward's own sample.
+        """
         raise NotImplementedError
 
     def surrogate(self, logits, codes, rewards):
-        log_q = tf.stack([losses.categorical_log_prob(logits, code) for code in tf.unstack(codes)])
-        return tf.reduce_mean(score_function_surrogate(log_q, rewards, self.baseline_for(rewards)), axis=0)
+        log_q = tf.stack(
+            [
+                losses.categorical_log_prob(logits, code)
+                for code in tf.unstack(codes)
+            ]
+        )
+        return tf.reduce_mean(
+            score_function_surrogate(
+                log_q, rewards, self.baseline_for(rewards)
+            ),
+            axis=0,
+        )
 
 
 @register
@@ -210,8 +235,14 @@ class ScoreFunction(ScoreFunctionBase):
     name = "score function"
 
     def __init__(self, baseline_decay: float = 0.99):
-        self.baseline_decay = checks.number_in("baseline_decay", baseline_decay, 0.0, 1.0,
-                                               "use e.g. 0.99 (a slow average)", open_high=True)
+        self.baseline_decay = checks.number_in(
+            "baseline_decay",
+            baseline_decay,
+            0.0,
+            1.0,
+            "use e.g. 0.99 (a slow average)",
+            open_high=True,
+        )
         self.baseline = tf.Variable(0.0, trainable=False, name="baseline")
 
     def baseline_for(self, rewards):
@@ -219,25 +250,35 @@ class ScoreFunction(ScoreFunctionBase):
 
     def update(self, rewards):
         decay = self.baseline_decay
-        self.baseline.assign(decay * self.baseline + (1.0 - decay) * tf.reduce_mean(rewards))
+        self.baseline.assign(
+            decay * self.baseline + (1.0 - decay) * tf.reduce_mean(rewards)
+        )
 
 
 @register
 class LeaveOneOut(ScoreFunctionBase):
-    """REINFORCE over several samples, each with the mean reward of the others as its baseline (RLOO).
+    """REINFORCE over several samples, each with the mean reward of the
+    others as its baseline (RLOO).
 
-    The baseline of sample i does not depend on z_i, so the estimate stays unbiased, and it is
-    fitted to each example rather than to the whole data set (Kool et al., 2019).
+    The baseline of sample i does not depend on z_i, so the estimate stays
+    unbiased, and it is fitted to each example rather than to the whole data
+    set (Kool et al., 2019).
     """
 
     name = "score function, leave-one-out"
 
     def __init__(self, num_samples: int = 2):
-        self.num_samples = checks.integer_at_least("num_samples", num_samples, 2,
-                                                   "a leave-one-out baseline needs another sample")
+        self.num_samples = checks.integer_at_least(
+            "num_samples",
+            num_samples,
+            2,
+            "a leave-one-out baseline needs another sample",
+        )
 
     def baseline_for(self, rewards):
-        return (tf.reduce_sum(rewards, axis=0, keepdims=True) - rewards) / (self.num_samples - 1)
+        return (tf.reduce_sum(rewards, axis=0, keepdims=True) - rewards) / (
+            self.num_samples - 1
+        )
 
 
 @register

@@ -33,10 +33,12 @@ def reparameterize(mean: tf.Tensor, logvar: tf.Tensor) -> tf.Tensor:
 
 
 def gumbel_from_uniform(u: tf.Tensor) -> tf.Tensor:
-    """Standard Gumbel variables -log(-log u) from uniforms, safe at u = 0 and u = 1.
+    """Standard Gumbel variables -log(-log u) from uniforms, safe at u = 0
+    and u = 1.
 
-    ``u`` is clipped into [tiny, 1 - eps]: at exactly 0 the transform gives -inf and at
-    exactly 1 it gives +inf, which would turn a softmax into NaN.
+    ``u`` is clipped into [tiny, 1 - eps]: at exactly 0 the transform gives
+    -inf and at exactly 1 it gives +inf, which would turn a softmax into
+    NaN.
     """
     u = tf.convert_to_tensor(u)
     info = tf.experimental.numpy.finfo(u.dtype.as_numpy_dtype)
@@ -53,30 +55,53 @@ def sample_gumbel(shape, seed=None, dtype=tf.float32) -> tf.Tensor:
     return gumbel_from_uniform(u)
 
 
-def gumbel_max_sample(logits: tf.Tensor, num_samples: int | None = None, seed=None) -> tf.Tensor:
-    """Category indices drawn from softmax(logits) by the Gumbel-Max trick, all at once.
+def gumbel_max_sample(
+    logits: tf.Tensor, num_samples: int | None = None, seed=None
+) -> tf.Tensor:
+    """Category indices drawn from softmax(logits) by the Gumbel-Max trick,
+    all at once.
 
-    With ``num_samples``, ``logits`` of shape (K,) give an int tensor of ``num_samples``
-    draws; otherwise one draw per row of ``logits`` (shape (..., K) -> (...)).
+    With ``num_samples``, ``logits`` of shape (K,) give an int tensor of
+    ``num_samples`` draws; otherwise one draw per row of ``logits`` (shape
+    (..., K) -> (...)).
     """
     logits = tf.convert_to_tensor(logits)
     if num_samples is not None:
         checks.integer_at_least("num_samples", num_samples, 1)
-    shape = tf.shape(logits) if num_samples is None else tf.concat([[num_samples], tf.shape(logits)], 0)
-    return tf.argmax(logits + sample_gumbel(shape, seed, logits.dtype), axis=-1, output_type=tf.int32)
+    shape = (
+        tf.shape(logits)
+        if num_samples is None
+        else tf.concat([[num_samples], tf.shape(logits)], 0)
+    )
+    return tf.argmax(
+        logits + sample_gumbel(shape, seed, logits.dtype),
+        axis=-1,
+        output_type=tf.int32,
+    )
 
 
-def gumbel_softmax(logits: tf.Tensor, temperature, hard: bool = False, seed=None) -> tf.Tensor:
-    """A relaxed one-hot sample softmax((logits + g) / temperature) (Jang et al.; Maddison et al., 2017).
+def gumbel_softmax(
+    logits: tf.Tensor, temperature, hard: bool = False, seed=None
+) -> tf.Tensor:
+    """A relaxed one-hot sample softmax((logits + g) / temperature) (Jang et
+    al.; Maddison et al., 2017).
 
-    Low temperatures give nearly one-hot vectors (and noisy gradients), high ones nearly uniform
-    vectors. ``hard=True`` returns the exact one-hot argmax in the forward pass and the relaxed
-    sample's gradient in the backward pass (straight-through Gumbel-Softmax).
+    Low temperatures give nearly one-hot vectors (and noisy gradients), high
+    ones nearly uniform vectors. ``hard=True`` returns the exact one-hot
+    argmax in the forward pass and the relaxed sample's gradient in the
+    backward pass (straight-through Gumbel-Softmax).
     """
     _check_temperature(temperature)
     logits = tf.convert_to_tensor(logits)
-    relaxed = tf.nn.softmax((logits + sample_gumbel(tf.shape(logits), seed, logits.dtype)) / temperature)
-    return straight_through(one_hot_argmax(relaxed), relaxed) if hard else relaxed
+    relaxed = tf.nn.softmax(
+        (logits + sample_gumbel(tf.shape(logits), seed, logits.dtype))
+        / temperature
+    )
+    return (
+        straight_through(one_hot_argmax(relaxed), relaxed)
+        if hard
+        else relaxed
+    )
 
 
 def one_hot_argmax(probs: tf.Tensor) -> tf.Tensor:
@@ -87,9 +112,10 @@ def one_hot_argmax(probs: tf.Tensor) -> tf.Tensor:
 def straight_through(forward: tf.Tensor, backward: tf.Tensor) -> tf.Tensor:
     """Equal to ``forward`` bit for bit, with the gradient of ``backward``.
 
-    Computed as ``forward + (backward - stop_gradient(backward))``: the bracket is exactly 0 in
-    floating point, so the value is exactly ``forward``. The usual ``forward + backward -
-    stop_gradient(backward)`` rounds: a one-hot 1.0 can come out as 0.99999994.
+    Computed as ``forward + (backward - stop_gradient(backward))``: the
+    bracket is exactly 0 in floating point, so the value is exactly
+    ``forward``. The usual ``forward + backward - stop_gradient(backward)``
+    rounds: a one-hot 1.0 can come out as 0.99999994.
     """
     return forward + (backward - tf.stop_gradient(backward))
 
@@ -102,8 +128,12 @@ def categorical_sample(logits: tf.Tensor) -> tf.Tensor:
 
 
 def straight_through_sample(logits: tf.Tensor) -> tf.Tensor:
-    """A one-hot sample forward, the gradient of softmax(logits) backward (DreamerV2's estimator)."""
-    return straight_through(categorical_sample(logits), tf.nn.softmax(logits))
+    """A one-hot sample forward, the gradient of softmax(logits) backward
+    (DreamerV2's estimator).
+    """
+    return straight_through(
+        categorical_sample(logits), tf.nn.softmax(logits)
+    )
 
 
 def _softmax_vjp(probs: tf.Tensor, upstream: tf.Tensor) -> tf.Tensor:
@@ -115,12 +145,14 @@ REINMAX_MINIMUM_TEMPERATURE = 1.0  # the reference implementation refuses lower 
 
 
 def reinmax_sample(logits: tf.Tensor, temperature) -> tf.Tensor:
-    """A one-hot sample D from softmax(logits) whose gradient is ReinMax's (Liu et al., 2023).
+    """A one-hot sample D from softmax(logits) whose gradient is ReinMax's
+    (Liu et al., 2023).
 
-    Straight-through takes one Euler step of the softmax's Jacobian at pi0 = softmax(logits);
-    ReinMax takes Heun's second-order step: with pi1 = (softmax(logits / temperature) + D) / 2,
-    the gradient for the logits is 2 J(pi1) g - J(pi0) g / 2, where J(p) = diag(p) - p p^T and g
-    is the gradient that arrives at D. The paper's reference implementation refuses
+    Straight-through takes one Euler step of the softmax's Jacobian at pi0 =
+    softmax(logits); ReinMax takes Heun's second-order step: with pi1 =
+    (softmax(logits / temperature) + D) / 2, the gradient for the logits is
+    2 J(pi1) g - J(pi0) g / 2, where J(p) = diag(p) - p p^T and g is the
+    gradient that arrives at D. The paper's reference implementation refuses
     temperatures below 1, and so does this one.
     """
     _check_temperature(temperature, minimum=REINMAX_MINIMUM_TEMPERATURE)
@@ -133,7 +165,9 @@ def reinmax_sample(logits: tf.Tensor, temperature) -> tf.Tensor:
     def code(logits):
         def backward(upstream):
             midpoint = 0.5 * (tf.nn.softmax(logits / temperature) + sample)
-            return 2.0 * _softmax_vjp(midpoint, upstream) - 0.5 * _softmax_vjp(probs, upstream)
+            return 2.0 * _softmax_vjp(
+                midpoint, upstream
+            ) - 0.5 * _softmax_vjp(probs, upstream)
 
         return tf.identity(sample), backward
 

@@ -29,12 +29,15 @@ def per_example_sum(values: tf.Tensor) -> tf.Tensor:
 
 
 def bernoulli_log_likelihood(x: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
-    """log p(x|z) for binary pixels ``x`` under Bernoulli(sigmoid(logits)), summed per image.
+    """log p(x|z) for binary pixels ``x`` under Bernoulli(sigmoid(logits)),
+    summed per image.
 
-    Computed from logits with TensorFlow's stable sigmoid cross-entropy, never
-    from probabilities (log(sigmoid) underflows for confident pixels).
+    Computed from logits with TensorFlow's stable sigmoid cross-entropy,
+    never from probabilities (log(sigmoid) underflows for confident pixels).
     """
-    cross_entropy = tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=logits)
+    cross_entropy = tf.nn.sigmoid_cross_entropy_with_logits(
+        labels=x, logits=logits
+    )
     return -per_example_sum(cross_entropy)
 
 
@@ -57,10 +60,15 @@ def gaussian_log_density(z: tf.Tensor, mean: tf.Tensor, logvar: tf.Tensor) -> tf
 
 
 def kl_to_standard_normal(mean: tf.Tensor, logvar: tf.Tensor) -> tf.Tensor:
-    """KL(N(mean, diag(exp(logvar))) || N(0, I)) in closed form, summed over the last axis."""
+    """KL(N(mean, diag(exp(logvar))) || N(0, I)) in closed form, summed over
+    the last axis.
+    """
     checks.same_shape("mean", mean, "logvar", logvar)
-    kl = 0.5 * tf.reduce_sum(tf.exp(logvar) + tf.square(mean) - 1.0 - logvar, axis=-1)
-    # A KL is never negative; float32 can say -1e-30 when it is 0 (exp(tiny) rounds to 1).
+    kl = 0.5 * tf.reduce_sum(
+        tf.exp(logvar) + tf.square(mean) - 1.0 - logvar, axis=-1
+    )
+    # A KL is never negative; float32 can say -1e-30 when it is 0 (exp(tiny)
+    # rounds to 1).
     return tf.maximum(kl, 0.0)
 
 
@@ -85,18 +93,23 @@ def elbo_terms(reconstruction: tf.Tensor, kl: tf.Tensor) -> ElboTerms:
 
 
 def kl_categorical_to_uniform(logits: tf.Tensor) -> tf.Tensor:
-    """KL(Cat(softmax(logits)) || uniform over K classes) = sum_k q_k log q_k + log K.
+    """KL(Cat(softmax(logits)) || uniform over K classes) = sum_k q_k log
+    q_k + log K.
 
-    ``logits`` has shape (batch, ..., K): one categorical per position; the KLs are summed over
-    all positions, giving one value per example.
+    ``logits`` has shape (batch, ..., K): one categorical per position; the
+    KLs are summed over all positions, giving one value per example.
     """
     logits = tf.convert_to_tensor(logits)
     if logits.shape[-1] is not None and logits.shape[-1] < 2:
-        raise ValueError(f"logits have shape {tuple(logits.shape)}: a categorical needs at least 2 classes on the "
-                         "last axis")
+        raise ValueError(
+            f"logits have shape {tuple(logits.shape)}: a categorical "
+            "needs at least 2 classes on the last axis"
+        )
     log_q = tf.nn.log_softmax(logits)
     num_classes = tf.cast(tf.shape(logits)[-1], logits.dtype)
-    kl = tf.reduce_sum(tf.exp(log_q) * log_q, axis=-1) + tf.math.log(num_classes)
+    kl = tf.reduce_sum(tf.exp(log_q) * log_q, axis=-1) + tf.math.log(
+        num_classes
+    )
     return per_example_sum(kl)
 
 

@@ -80,7 +80,9 @@ class GaussianVAE(TrackedModel, contracts.Decoding, contracts.ImportanceSampled)
         mean, logvar = self.encode(images, training=training)
         return self.logits(latents.reparameterize(mean, logvar), training=training)
 
-    def elbo_terms(self, x, kl_estimator: str = "analytic") -> losses.ElboTerms:
+    def elbo_terms(
+        self, x, kl_estimator: str = "analytic"
+    ) -> losses.ElboTerms:
         """Per-image single-sample ELBO of binary images ``x``."""
         mean, logvar = self.encode(x)
         z = latents.reparameterize(mean, logvar)
@@ -173,7 +175,9 @@ class CategoricalVAE(TrackedModel, contracts.Decoding, contracts.ImportanceSampl
         x = self.binarize(data.image_batch(batch))
         with tf.GradientTape() as tape:
             logits = self.encoder(x, training=True)
-            objective, codes, rewards = self.estimator.objective(logits, lambda codes: self.reconstruction(x, codes))
+            objective, codes, rewards = self.estimator.objective(
+                logits, lambda codes: self.reconstruction(x, codes)
+            )
             kl = losses.kl_categorical_to_uniform(logits)
             loss = tf.reduce_mean(kl - objective)
         self.minimize(tape, loss)
@@ -183,7 +187,13 @@ class CategoricalVAE(TrackedModel, contracts.Decoding, contracts.ImportanceSampl
             terms["relaxed_elbo"] = tf.reduce_mean(rewards, 0) - kl
             rewards = self.reconstruction(x, latents.one_hot_argmax(codes))
         reconstruction = tf.reduce_mean(rewards, 0)
-        return self.track({"elbo": reconstruction - kl, "reconstruction": reconstruction, **terms})
+        return self.track(
+            {
+                "elbo": reconstruction - kl,
+                "reconstruction": reconstruction,
+                **terms,
+            }
+        )
 
     def test_step(self, batch):
         x = data.image_batch(batch, binary=True)

@@ -58,23 +58,33 @@ def _gaussian_heads(h, latent_dim: int, heads: str, dtype=None):
         keras.layers.Lambda(lambda t: t[:, latent_dim:], name="logvar")(both)
 
 
-def conv_encoder(latent_dim: int, filters: tuple[int, int] = (32, 64), heads: str = "separate",
-                 hidden: tuple[int, ...] = (), precision: str = "float32", name: str = "encoder") -> keras.Model:
-    """Two stride-2 3x3 convolutions (28 -> 13 -> 6), optional Dense layers, then Gaussian heads.
+def conv_encoder(
+    latent_dim: int,
+    filters: tuple[int, int] = (32, 64),
+    heads: str = "separate",
+    hidden: tuple[int, ...] = (),
+    precision: str = "float32",
+    name: str = "encoder",
+) -> keras.Model:
+    """Two stride-2 3x3 convolutions (28 -> 13 -> 6), optional Dense layers,
+    then Gaussian heads.
 
-    The defaults are the Hatena article's model. ``heads="separate"`` is the article's choice (a Dense layer
-    each for mean and log-variance); ``heads="split"`` is TensorFlow's CVAE tutorial (one Dense
-    layer cut in two halves). ``hidden`` adds ReLU Dense layers between convolutions and heads.
-    ``precision="mixed_bfloat16"`` computes in bfloat16 (weights stay float32), much faster on
-    CPUs with bfloat16 instructions (``python -m vaecore.speed``); ``GaussianVAE``
-    casts the outputs back to float32.
+    The defaults are the Hatena article's model. ``heads="separate"`` is the
+    article's choice (a Dense layer each for mean and log-variance);
+    ``heads="split"`` is TensorFlow's CVAE tutorial (one Dense layer cut in
+    two halves). ``hidden`` adds ReLU Dense layers between convolutions and
+    heads. ``precision="mixed_bfloat16"`` computes in bfloat16 (weights stay
+    float32), much faster on CPUs with bfloat16 instructions (``python -m
+    vaecore.speed``); ``GaussianVAE`` casts the outputs back to float32.
     """
     _check_latent_dim(latent_dim)
     dtype = _policy(precision)
     images = keras.Input(shape=IMAGE_SHAPE, name="images")
     h = images
     for count in checks.sizes("filters", filters):
-        h = keras.layers.Conv2D(count, 3, strides=2, activation="relu", dtype=dtype)(h)
+        h = keras.layers.Conv2D(
+            count, 3, strides=2, activation="relu", dtype=dtype
+        )(h)
     h = keras.layers.Flatten(dtype=dtype)(h)
     for units in checks.sizes("hidden", hidden):
         h = keras.layers.Dense(units, activation="relu", dtype=dtype)(h)
@@ -82,13 +92,20 @@ def conv_encoder(latent_dim: int, filters: tuple[int, int] = (32, 64), heads: st
     return keras.Model(images, [mean, logvar], name=name)
 
 
-def conv_decoder(latent_dim: int, filters: tuple[int, int] = (64, 32), hidden: tuple[int, ...] = (),
-                 base_channels: int = 32, precision: str = "float32", name: str = "decoder") -> keras.Model:
-    """Optional Dense layers, a 7x7 map from z, two stride-2 transposed convolutions (7 -> 14 -> 28), logits.
+def conv_decoder(
+    latent_dim: int,
+    filters: tuple[int, int] = (64, 32),
+    hidden: tuple[int, ...] = (),
+    base_channels: int = 32,
+    precision: str = "float32",
+    name: str = "decoder",
+) -> keras.Model:
+    """Optional Dense layers, a 7x7 map from z, two stride-2 transposed
+    convolutions (7 -> 14 -> 28), logits.
 
-    The defaults are the Hatena article's model (a 7x7x32 map, filters (64, 32)). Most of the decoder's
-    cost is the transposed convolution that outputs the 28x28 map. ``precision`` as in
-    ``conv_encoder``.
+    The defaults are the Hatena article's model (a 7x7x32 map, filters (64,
+    32)). Most of the decoder's cost is the transposed convolution that
+    outputs the 28x28 map. ``precision`` as in ``conv_encoder``.
     """
     _check_latent_dim(latent_dim)
     dtype = _policy(precision)
@@ -96,13 +113,22 @@ def conv_decoder(latent_dim: int, filters: tuple[int, int] = (64, 32), hidden: t
     h = z
     for units in checks.sizes("hidden", hidden):
         h = keras.layers.Dense(units, activation="relu", dtype=dtype)(h)
-    h = keras.layers.Dense(7 * 7 * base_channels, activation="relu", dtype=dtype)(h)
+    h = keras.layers.Dense(
+        7 * 7 * base_channels, activation="relu", dtype=dtype
+    )(h)
     h = keras.layers.Reshape((7, 7, base_channels), dtype=dtype)(h)
     for count in checks.sizes("filters", filters):
         h = keras.layers.Conv2DTranspose(
-            count, 3, strides=2, padding="same", activation="relu", dtype=dtype
+            count,
+            3,
+            strides=2,
+            padding="same",
+            activation="relu",
+            dtype=dtype,
         )(h)
-    logits = keras.layers.Conv2DTranspose(1, 3, padding="same", dtype=dtype)(h)
+    logits = keras.layers.Conv2DTranspose(
+        1, 3, padding="same", dtype=dtype
+    )(h)
     return keras.Model(z, logits, name=name)
 
 

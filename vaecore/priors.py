@@ -16,12 +16,17 @@ from vaecore import checks, losses
 
 
 class MaskedConv2D(keras.layers.Conv2D):
-    """A ``Conv2D`` whose kernel is zero at and after its centre (``mask="A"``) or after it (``mask="B"``)."""
+    """A ``Conv2D`` whose kernel is zero at and after its centre
+    (``mask="A"``) or after it (``mask="B"``).
+    """
 
     def __init__(self, filters: int, kernel_size: int, mask: str, **kwargs):
         checks.one_of("mask", mask, ("A", "B"))
         if kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size must be odd so that the kernel has a centre, got {kernel_size}")
+            raise ValueError(
+                "kernel_size must be odd so that the kernel has a centre, "
+                f"got {kernel_size}"
+            )
         super().__init__(filters, kernel_size, padding="same", **kwargs)
         self.mask_type = mask
 
@@ -30,8 +35,10 @@ class MaskedConv2D(keras.layers.Conv2D):
         size = self.kernel_size[0]
         mask = np.ones(self.kernel.shape, np.float32)
         centre = size // 2
-        mask[centre, centre + (self.mask_type == "B"):] = 0.0  # the centre row, from the centre (A) or after it (B)
-        mask[centre + 1:] = 0.0  # every row below the centre
+        mask[centre, centre + (self.mask_type == "B") :] = (
+            0.0  # the centre row, from the centre (A) or after it (B)
+        )
+        mask[centre + 1 :] = 0.0  # every row below the centre
         self.mask = tf.constant(mask)
 
     def convolution_op(self, inputs, kernel):

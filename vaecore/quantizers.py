@@ -99,12 +99,24 @@ class VectorQuantizer(keras.layers.Layer, Quantizer):
         inputs = tf.convert_to_tensor(inputs, self.compute_dtype)
         codes = nearest_codes(inputs, self.codebook)
         quantized = tf.gather(self.codebook, codes)
-        codebook_loss = losses.per_example_sum((tf.stop_gradient(inputs) - quantized) ** 2)
-        commitment_loss = losses.per_example_sum((inputs - tf.stop_gradient(quantized)) ** 2)
+        codebook_loss = losses.per_example_sum(
+            (tf.stop_gradient(inputs) - quantized) ** 2
+        )
+        commitment_loss = losses.per_example_sum(
+            (inputs - tf.stop_gradient(quantized)) ** 2
+        )
         if training:
-            self.update_codebook(tf.reshape(inputs, [-1, self.code_dim]), tf.reshape(codes, [-1]))
-        return Quantization(straight_through_copy(quantized, inputs), codes, codebook_loss, commitment_loss,
-                            self.training_loss(codebook_loss, commitment_loss))
+            self.update_codebook(
+                tf.reshape(inputs, [-1, self.code_dim]),
+                tf.reshape(codes, [-1]),
+            )
+        return Quantization(
+            straight_through_copy(quantized, inputs),
+            codes,
+            codebook_loss,
+            commitment_loss,
+            self.training_loss(codebook_loss, commitment_loss),
+        )
 
     def vectors(self, codes) -> tf.Tensor:
         """The codebook vector of each integer code: (..., code_dim)."""
@@ -114,14 +126,32 @@ class VectorQuantizer(keras.layers.Layer, Quantizer):
         return codebook_loss + self.beta * commitment_loss
 
     def update_codebook(self, vectors, codes) -> None:
-        """After a training batch: count uses and, if asked, restart dead codes."""
-        counts = tf.math.unsorted_segment_sum(tf.ones_like(codes, tf.float32), codes, self.num_codes)
-        self.usage.assign(self.usage_decay * self.usage + (1.0 - self.usage_decay) * counts)
+        """After a training batch: count uses and, if asked, restart dead
+        codes.
+        """
+        counts = tf.math.unsorted_segment_sum(
+            tf.ones_like(codes, tf.float32), codes, self.num_codes
+        )
+        self.usage.assign(
+            self.usage_decay * self.usage
+            + (1.0 - self.usage_decay) * counts
+        )
         if self.restart_threshold is not None:
             dead = self.usage < self.restart_threshold
-            picks = tf.cast(keras.random.uniform((self.num_codes,), seed=self.seed_generator)
-                            * tf.cast(tf.shape(vectors)[0], tf.float32), tf.int32)
-            self.restart(dead, tf.gather(tf.stop_gradient(vectors), tf.minimum(picks, tf.shape(vectors)[0] - 1)))
+            picks = tf.cast(
+                keras.random.uniform(
+                    (self.num_codes,), seed=self.seed_generator
+                )
+                * tf.cast(tf.shape(vectors)[0], tf.float32),
+                tf.int32,
+            )
+            self.restart(
+                dead,
+                tf.gather(
+                    tf.stop_gradient(vectors),
+                    tf.minimum(picks, tf.shape(vectors)[0] - 1),
+                ),
+            )
 
     def restart(self, dead, replacements) -> None:
         """Move the ``dead`` codes onto ``replacements`` and give them a fresh start in the usage count."""
@@ -165,11 +195,21 @@ class EMAVectorQuantizer(VectorQuantizer):
 
     def update_codebook(self, vectors, codes) -> None:
         one_hot = tf.one_hot(codes, self.num_codes, dtype=vectors.dtype)
-        self.cluster_size.assign(self.decay * self.cluster_size + (1.0 - self.decay) * tf.reduce_sum(one_hot, 0))
-        self.vector_sum.assign(self.decay * self.vector_sum
-                               + (1.0 - self.decay) * tf.matmul(one_hot, vectors, transpose_a=True))
+        self.cluster_size.assign(
+            self.decay * self.cluster_size
+            + (1.0 - self.decay) * tf.reduce_sum(one_hot, 0)
+        )
+        self.vector_sum.assign(
+            self.decay * self.vector_sum
+            + (1.0 - self.decay)
+            * tf.matmul(one_hot, vectors, transpose_a=True)
+        )
         total = tf.reduce_sum(self.cluster_size)
-        smoothed = (self.cluster_size + self.epsilon) / (total + self.num_codes * self.epsilon) * total
+        smoothed = (
+            (self.cluster_size + self.epsilon)
+            / (total + self.num_codes * self.epsilon)
+            * total
+        )
         self.codebook.assign(self.vector_sum / smoothed[:, None])
         super().update_codebook(vectors, codes)
 
@@ -218,8 +258,12 @@ class FiniteScalarQuantizer(keras.layers.Layer, Quantizer):
                              f"quantize {self.code_dim} dimensions; make the encoder output {self.code_dim} channels")
 
     def bound(self, inputs):
-        """Each dimension squashed into an interval that holds exactly ``levels[i]`` integers."""
-        return tf.tanh(inputs + self._shift) * self._half_range - self._offset
+        """Each dimension squashed into an interval that holds exactly
+        ``levels[i]`` integers.
+        """
+        return (
+            tf.tanh(inputs + self._shift) * self._half_range - self._offset
+        )
 
     def vectors(self, codes) -> tf.Tensor:
         """The quantized vector of each integer code (the inverse of the code computed in ``call``): (..., code_dim)."""
@@ -230,10 +274,14 @@ class FiniteScalarQuantizer(keras.layers.Layer, Quantizer):
         inputs = tf.convert_to_tensor(inputs, self.compute_dtype)
         bounded = self.bound(inputs)
         rounded = straight_through_copy(tf.round(bounded), bounded)
-        digits = tf.cast(tf.round(bounded), tf.int32) + self._half_width.astype(np.int32)
+        digits = tf.cast(
+            tf.round(bounded), tf.int32
+        ) + self._half_width.astype(np.int32)
         codes = tf.reduce_sum(digits * self._basis, axis=-1)
         zeros = tf.zeros(tf.shape(inputs)[:1], inputs.dtype)
-        return Quantization(rounded / self._half_width, codes, zeros, zeros, zeros)
+        return Quantization(
+            rounded / self._half_width, codes, zeros, zeros, zeros
+        )
 
     def get_config(self):
         return {**super().get_config(), "levels": self.levels}
