@@ -34,3 +34,10 @@ def test_the_compiled_path_is_what_fit_chooses_and_the_default_is_keras_own():
 def test_the_benchmark_refuses_paths_without_the_default_first():
     with pytest.raises(SystemExit):
         speed_by_model.main(["--paths", "compiled", "default"])
+
+
+def test_the_pipeline_benchmark_refuses_paths_without_the_reference_first():
+    with pytest.raises(ValueError, match="paths must start with 'reference'"):
+        speed.compare(paths=("vaecore", "reference"))
+    with pytest.raises(ValueError, match="paths must start with 'reference'"):
+        speed.compare(paths=("reference", "turbo"))

@@ -126,12 +126,15 @@ def timed_run_in_fresh_process(path: str, images: int, epochs: int) -> float:
     return float(finished.stdout.split()[-1])
 
 
-def compare(images: int = 6400, epochs: int = 4, repeats: int = 3) -> dict[str, list[float]]:
-    """Images per second of every path, one fresh process per run. Timings on a shared 2-core machine
-    vary by tens of percent from run to run: the paths take turns, and medians are compared."""
-    rates = {path: [] for path in PATHS}
+def compare(images: int = 6400, epochs: int = 4, repeats: int = 3, paths=tuple(PATHS)) -> dict[str, list[float]]:
+    """Images per second of each of ``paths`` (the first being the reference), one fresh process per run.
+    Timings on a shared 2-core machine vary by tens of percent from run to run: the paths take turns,
+    and medians are compared."""
+    if not paths or paths[0] != "reference" or set(paths) - set(PATHS):
+        raise ValueError(f"paths must start with 'reference' and name paths of {list(PATHS)}, got {paths!r}")
+    rates = {path: [] for path in paths}
     for _ in range(repeats):
-        for path in PATHS:
+        for path in paths:
             rates[path].append(timed_run_in_fresh_process(path, images, epochs))
     return rates
 

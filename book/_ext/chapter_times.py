@@ -1,8 +1,9 @@
 """Sphinx extension: what the book knows about its chapters, read from the notebooks themselves.
 
-- The ``chapter-times`` directive: the table of each chapter's measured full-run time. ``.ci/execute``
+- The ``chapter-times`` directive: the table of each chapter's reading time (its prose at
+  ``WORDS_PER_MINUTE``, code and outputs not counted) and its measured full-run time. ``.ci/execute``
   records how long each full run took in the notebook's metadata (``vaecore.run_seconds``), so the table
-  cannot disagree with the chapters.
+  cannot disagree with the chapters; a total row sums the runs.
 - The ``ch`` role: ``chapter {ch}`03_categorical_failure``` renders "chapter 3", the number taken from the
   notebook's title and linked to it, so prose never types a chapter's number (renumbering the titles
   renumbers every reference). A name that is no notebook fails the build.
@@ -24,16 +25,24 @@ def _title(notebook: dict) -> str:
     return "?"
 
 
-def _table(rows: list[tuple[str, str]]) -> nodes.table:
-    table, group = nodes.table(), nodes.tgroup(cols=2)
+WORDS_PER_MINUTE = 200
+
+
+def _reading_minutes(notebook: dict) -> int:
+    words = sum(len("".join(cell["source"]).split()) for cell in notebook["cells"] if cell["cell_type"] == "markdown")
+    return max(1, round(words / WORDS_PER_MINUTE))
+
+
+def _table(rows: list[tuple[str, ...]]) -> nodes.table:
+    table, group = nodes.table(), nodes.tgroup(cols=3)
     table += group
-    group += [nodes.colspec(colwidth=3), nodes.colspec(colwidth=1)]
+    group += [nodes.colspec(colwidth=3), nodes.colspec(colwidth=1), nodes.colspec(colwidth=1)]
     head, body = nodes.thead(), nodes.tbody()
     group += [head, body]
-    for section, cells in ((head, [("chapter", "full run on 2 CPU cores")]), (body, rows)):
-        for left, right in cells:
+    for section, cells in ((head, [("chapter", "reading", "full run on 2 CPU cores")]), (body, rows)):
+        for texts in cells:
             row = nodes.row()
-            for text in (left, right):
+            for text in texts:
                 entry = nodes.entry()
                 entry += nodes.paragraph(text=text)
                 row += entry
@@ -43,12 +52,15 @@ def _table(rows: list[tuple[str, str]]) -> nodes.table:
 
 class ChapterTimes(SphinxDirective):
     def run(self):
-        rows = []
+        rows, total = [], 0.0
         for path in sorted((Path(self.env.srcdir) / "notebooks").glob("*.ipynb")):
             self.env.note_dependency(str(path))
             notebook = json.loads(path.read_text(encoding="utf-8"))
             seconds = notebook.get("metadata", {}).get("vaecore", {}).get("run_seconds")
-            rows.append((_title(notebook), "not recorded" if seconds is None else f"{seconds / 60:.1f} min"))
+            total += seconds or 0.0
+            rows.append((_title(notebook), f"{_reading_minutes(notebook)} min",
+                         "not recorded" if seconds is None else f"{seconds / 60:.1f} min"))
+        rows.append(("all chapters and appendices", "", f"{total / 60:.0f} min"))
         return [_table(rows)]
 
 
