@@ -5,9 +5,10 @@ One idea per submodule, and who may import whom (an arrow means "imports"):
 - ``runtime``    seeds, the smoke switch (``VAECORE_SMOKE``) and a stopwatch -> checks;
 - ``checks``     argument checks with messages that say what to pass instead;
 - ``contracts``  what the modules ask of each other, as types: the protocols a model or a quantizer declares;
+- ``draws``      random draws inside training steps: fast under XLA, reproducible from one seed;
 - ``data``       finding, verifying and binarizing MNIST, a chapter's splits, image checks and ``tf.data``
-                 pipelines -> checks;
-- ``latents``    sampling latent codes: reparameterization, Gumbel, straight-through -> checks;
+                 pipelines -> draws, checks;
+- ``latents``    sampling latent codes: reparameterization, Gumbel, straight-through -> draws, checks;
 - ``losses``     log-likelihoods, KL divergences, the ELBO and the importance-weighted bound -> checks;
 - ``estimators`` gradient estimators for categorical codes (a registry of them), and a small code's list of
                  every code -> latents, losses, checks;
@@ -20,11 +21,15 @@ One idea per submodule, and who may import whom (an arrow means "imports"):
                  quantizers, checks;
 - ``evaluation`` test-set scores, importance-weighted, enumerated and code-prior bounds, clusters
                  -> contracts, data, losses, checks;
-- ``training``   ``model.fit`` with a timer, learning-rate and temperature schedules, a prior's fit
-                 -> data, estimators, runtime, checks;
+- ``training``   ``model.fit`` with a timer, compiled per model kind, learning-rate and temperature schedules,
+                 a prior's fit -> data, estimators, runtime, checks;
 - ``plots``      figures and results tables;
-- ``speed``      a benchmark, run as ``python -m vaecore.speed``: training throughput timed side by side in
-                 fresh processes -> data, latents, losses, models, networks (not imported by the package).
+- ``pages``      what a chapter puts on its page besides figures: values glued into its prose;
+- ``speed``      a benchmark, run as ``python -m vaecore.speed``: the conv VAE's input pipeline and arithmetic,
+                 timed side by side in fresh processes -> data, latents, losses, models, networks, training;
+- ``speed_by_model``  a benchmark, ``python -m vaecore.speed_by_model``: every model kind on Keras's default
+                 step and on ``training.fit``'s -> data, estimators, models, networks, priors, quantizers,
+                 training (neither benchmark is imported by the package).
 
 Latents, losses, estimators, gradients, quantizers and priors know no model; models and evaluation draw nothing;
 data knows no model. ``tests/test_layering.py`` keeps these rules true.
