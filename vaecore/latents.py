@@ -15,7 +15,7 @@ from vaecore import checks, draws
 
 
 def reparameterize(mean: tf.Tensor, logvar: tf.Tensor) -> tf.Tensor:
-    """A sample of N(mean, diag(exp(logvar))) that is differentiable in both arguments.
+    """A sample of N(mean, diag(exp(logvar))), differentiable in both arguments.
 
     The noise takes its shape from ``tf.shape`` (known when the graph runs), so
     this works inside ``tf.function`` with an unknown batch size.
