@@ -15,10 +15,10 @@ from vaecore import checks, draws
 
 
 def reparameterize(mean: tf.Tensor, logvar: tf.Tensor) -> tf.Tensor:
-    """A sample of N(mean, diag(exp(logvar))), differentiable in both arguments.
+    """A sample of N(mean, diag(exp(logvar))), differentiable in both.
 
-    The noise takes its shape from ``tf.shape`` (known when the graph runs), so
-    this works inside ``tf.function`` with an unknown batch size.
+    The noise takes its shape from ``tf.shape`` (known when the graph
+    runs), so this works inside ``tf.function`` with an unknown batch size.
     """
     checks.same_shape("mean", mean, "logvar", logvar)
     eps = draws.normal(tf.shape(mean), dtype=mean.dtype)
