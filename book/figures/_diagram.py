@@ -31,3 +31,26 @@ def arrow(ax, start, end, color, dashed=False, width=1.6, shrink=16, bend=0.0):
 
 def label(ax, x, y, text, color, size=11, **kwargs):
     ax.text(x, y, text, color=color, fontsize=size, **kwargs)
+
+
+def encoder_decoder_graph(colors, parameters: str, code: dict, kl: str):
+    """Chapters 1 and 3's shared drawing: image, encoder, ``parameters``, the ``code`` box (``text`` and box
+    options), decoder and ELBO in one column, the KL box beside the parameters. Returns the figure, its axes
+    and the column's x, the side column's x and the gradient column's x."""
+    figure, ax = canvas(6.7, 6.4)
+    x, side, back = 3.0, 5.0, 1.3
+    column = [box(ax, x, 6.0, "image $x$", colors), box(ax, x, 5.0, "encoder $\\phi$", colors),
+              box(ax, x, 4.0, parameters, colors), box(ax, x, colors=colors, **code),
+              box(ax, x, 1.8, "decoder $\\theta$", colors),
+              box(ax, x, 0.6, "ELBO $= \\log p_\\theta(x \\mid z) - \\mathrm{KL}$", colors, width=3.4)]
+    for start, end in zip(column, column[1:]):
+        arrow(ax, start, end, colors["line"])
+    arrow(ax, column[2], box(ax, side, 4.0, kl, colors, width=1.6), colors["line"], shrink=52)
+    arrow(ax, (side + 0.82, 4.0), (x + 1.72, 0.6), colors["line"], bend=-0.45, shrink=2)
+    return figure, ax, x, side, back
+
+
+def gradient_arrows(ax, colors, x, rows):
+    """Dashed upward arrows at ``x`` between consecutive rows (pairs of (top, bottom) heights)."""
+    for top, bottom in rows:
+        arrow(ax, (x, bottom + 0.15), (x, top - 0.15), colors["gradient"], dashed=True, shrink=2)
