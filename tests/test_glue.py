@@ -22,15 +22,17 @@ CITED = tomllib.loads((ROOT / "book" / "cited_numbers.toml").read_text())["numbe
 GLUED = ["A1_training_fast_on_a_cpu.ipynb"]
 
 GLUE_PREFIX = "application/papermill.record/"
-NOT_PROSE = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$|`[^`\n]*`|\{[a-z:]+\}`[^`]*`|\]\([^)]*\)|^\s*:[a-z]+:.*$",
-                       re.DOTALL | re.MULTILINE)
+DISPLAY_MATH = re.compile(r"\$\$.*?\$\$", re.DOTALL)
+# Inline math, code spans, roles, link targets and directive options (one line each).
+NOT_PROSE = re.compile(r"\$[^$\n]+\$|`[^`\n]*`|\{[a-z:]+\}`[^`]*`|\]\([^)]*\)|^\s*:[a-z-]+:.*$", re.MULTILINE)
 NUMBER = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?\s?%|\d[\d,]*(?:\.\d+)?[x×](?!\w)|\d[\d,]*\.\d+)")
 GLUE_REFERENCE = re.compile(r"\{glue(?::[a-z]+)?\}`([^`]+)`")
 
 
 def prose_numbers(markdown: str) -> list[str]:
     """The decimal numbers, percentages and ratios typed in ``markdown``'s prose."""
-    return [match.group(1).replace(" ", "") for match in NUMBER.finditer(NOT_PROSE.sub(" ", markdown))]
+    prose = NOT_PROSE.sub(" ", DISPLAY_MATH.sub(" ", markdown))
+    return [match.group(1).replace(" ", "") for match in NUMBER.finditer(prose)]
 
 
 def glued_values(path: Path) -> dict[str, str]:
@@ -50,8 +52,8 @@ def markdown_of(path: Path) -> str:
 
 def test_prose_numbers_are_found_and_code_math_and_roles_are_not():
     text = ("It ran 1.6x faster, 12.5 % of 3,000 codes; ELBO {glue:text}`elbo:.2f` nats, `lr=1e-3`, "
-            "$\\tau = 0.5$ and 2 x 3.")
-    assert prose_numbers(text) == ["1.6x", "12.5%"]
+            "$\\tau = 0.5$ and 2 x 3.\n:::{note}\n:class: tip\n$$\nx = 0.25\n$$\nIt reached 7.5 nats.\n:::")
+    assert prose_numbers(text) == ["1.6x", "12.5%", "7.5"]
 
 
 @pytest.mark.parametrize("name", GLUED)

@@ -55,3 +55,23 @@ def test_labelled_rows_and_class_usage():
     assert plots.class_usage(usage).axes[0].images[0].get_array().shape == (20, 10)
     with pytest.raises(ValueError, match=r"\(variables, classes\) array, got shape \(10,\)"):
         plots.class_usage(np.ones(10))
+
+
+def test_curves_draw_one_line_per_run_with_a_colour_per_name_and_a_style_per_seed():
+    from vaecore.training import Run
+
+    def run(values, seconds):
+        return Run({"val_elbo": values}, len(values), seconds, 1.0)
+
+    runs = {("a", 0): run([-120.0, -100.0], 10.0), ("a", 1): run([-121.0, -99.0], 20.0),
+            ("b", 0): run([-130.0, -110.0], 4.0)}
+    lines = plots.curves(runs).axes[0].lines
+    assert [line.get_linestyle() for line in lines] == ["-", "--", "-"]
+    assert lines[0].get_color() == lines[1].get_color() != lines[2].get_color()
+    assert list(lines[1].get_xdata()) == [1, 2]
+    seconds = plots.curves(runs, x="seconds").axes[0].lines
+    assert list(seconds[1].get_xdata()) == [10.0, 20.0] and list(seconds[2].get_xdata()) == [2.0, 4.0]
+    with pytest.raises(ValueError, match="x='steps'"):
+        plots.curves(runs, x="steps")
+    with pytest.raises(KeyError, match="no 'kl'"):
+        plots.curves(runs, metric="kl")

@@ -104,6 +104,42 @@ def training_curves(histories: dict[str, dict[str, list[float]]], metric: str = 
     return fig
 
 
+LINE_STYLES = ("-", "--", ":", "-.")
+
+
+def curves(runs: dict, metric: str = "val_elbo", x: str = "epoch", ylabel: str | None = None):
+    """One line per training run: ``metric`` from its history against the epoch or the training seconds.
+
+    ``runs`` maps a name, or a ``(name, seed)`` pair, to a ``training.Run``: runs of one name share a
+    colour, and its seeds get solid, dashed, dotted lines. With ``x="seconds"`` each epoch is placed at
+    its share of the run's wall-clock time (the history keeps no per-epoch times).
+    """
+    if x not in ("epoch", "seconds"):
+        raise ValueError(f"x={x!r}: use 'epoch' or 'seconds'")
+    if not runs:
+        raise ValueError("runs is empty: pass at least one training.Run")
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    names = list(dict.fromkeys(key[0] if isinstance(key, tuple) else key for key in runs))
+    seeds = list(dict.fromkeys(key[1] for key in runs if isinstance(key, tuple)))
+    for key, run in runs.items():
+        name, seed = key if isinstance(key, tuple) else (key, None)
+        if metric not in run.history:
+            raise KeyError(f"run {key!r} has no {metric!r} in its history; it has {sorted(run.history)}")
+        values = run.history[metric]
+        epochs = np.arange(1, len(values) + 1)
+        position = epochs if x == "epoch" else epochs * run.seconds / run.epochs
+        style = LINE_STYLES[seeds.index(seed) % len(LINE_STYLES)] if seed is not None else "-"
+        first = seed is None or seeds.index(seed) == 0
+        ax.plot(position, values, style, marker="." if len(values) < 20 else None,
+                color=f"C{names.index(name)}", label=name if first else None)
+    ax.set(xlabel="epoch" if x == "epoch" else "training time (s)",
+           ylabel=ylabel or f"{metric} (nats per image)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 def latent_scatter(codes, labels, title: str | None = None):
     """Two-dimensional codes as points coloured by their digit label, with a legend."""
     codes, labels = np.asarray(codes), np.asarray(labels)
