@@ -57,15 +57,10 @@ def test_the_listing_pattern_finds_a_listing():
 
 
 GETSOURCE = re.compile(r"print\(inspect\.getsource\((\w+)\.(\w+)\)\)")
-# Chapter 1 was last executed before vaecore.draws replaced tf.random in reparameterize; its
-# re-execution is part of issue #20. The mark is strict: once re-executed, this must be removed.
-STALE = {"01_dense_vae.ipynb"}
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.name)
-def test_printed_source_is_todays_source(path, request):
-    if path.name in STALE:
-        request.applymarker(pytest.mark.xfail(strict=True, reason="re-execute the chapter (issue #20)"))
+def test_printed_source_is_todays_source(path):
     for cell in nbformat.read(path, as_version=4).cells:
         for module, name in GETSOURCE.findall(cell.source if cell.cell_type == "code" else ""):
             shown = "".join(output.get("text", "") for output in cell.outputs)
