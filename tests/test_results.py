@@ -1,6 +1,7 @@
 """README's results and the book's results page are written from the chapters' glued values (.ci/results.py)."""
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 spec = importlib.util.spec_from_file_location("results", ROOT / ".ci" / "results.py")
 results = importlib.util.module_from_spec(spec)
+sys.modules["results"] = results  # dataclasses look their module up there
 spec.loader.exec_module(results)
 
 
