@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 import vaecore  # noqa: F401  (imports TensorFlow quietly)
-from vaecore import data
+from vaecore import data, runtime
+
+
+@pytest.fixture(autouse=True)
+def train_with_xla(monkeypatch):
+    """Unit tests train as the chapters' full runs do, with XLA, even where CI turns it off for the
+    notebooks' smoke runs (``VAECORE_XLA=0`` in .ci/test)."""
+    monkeypatch.delenv(runtime.XLA_VARIABLE, raising=False)
 
 
 @pytest.fixture(scope="session")

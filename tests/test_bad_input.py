@@ -47,6 +47,8 @@ CASES = {
     "classes": (lambda: networks.dense_logits_encoder(3, 1), "num_classes must be an integer of at least 2, got 1"),
     "kl estimator": (lambda: models.GaussianVAE(networks.dense_encoder(2), networks.dense_decoder(2), kl_estimator="x"),
                      r"kl_estimator must be one of"),
+    "warm-up": (lambda: models.GaussianVAE(networks.dense_encoder(2), networks.dense_decoder(2), kl_warmup_steps=-5),
+                "kl_warmup_steps must be an integer of at least 0, got -5; 0 trains on the ELBO"),
     "not an estimator": (lambda: models.CategoricalVAE(networks.dense_logits_encoder(2, 3), networks.dense_decoder(6),
                                                        estimator="gumbel"), "estimator must be a vaecore.estimators"),
     # quantizers and priors

@@ -121,3 +121,26 @@ def test_cluster_agreement_by_hand_and_against_entropies():
     expected = mutual / math.sqrt(stats.entropy(np.bincount(clusters)) * stats.entropy(np.bincount(labels)))
     assert evaluation.cluster_agreement(clusters, labels)["nmi"] == pytest.approx(expected, rel=1e-9)
     assert evaluation.cluster_agreement(np.zeros(6), labels[:6])["nmi"] == 0.0
+
+
+class FixedPosterior:
+    """q(z|x) with three coordinates: the first moves with the image's ink, the second is N(1, e^-1) for
+    every image, the third is the prior for every image (a collapsed coordinate)."""
+
+    def encode(self, images):
+        ink = tf.reduce_mean(tf.reshape(images, [len(images), -1]), axis=1)
+        zeros = tf.zeros_like(ink)
+        mean = tf.stack([4.0 * ink, zeros + 1.0, zeros], axis=1)
+        return mean, tf.stack([zeros, zeros - 1.0, zeros], axis=1)
+
+
+def test_latent_usage_by_hand():
+    grey = np.random.default_rng(1).random((50, 28, 28, 1), dtype=np.float32)
+    images = data.binarize_fixed(grey * np.linspace(0, 1, 50, dtype=np.float32)[:, None, None, None], seed=0)
+    usage = evaluation.latent_usage(FixedPosterior(), images, batch_size=16)
+    ink = images.reshape(50, -1).mean(axis=1)
+    # KL(N(m, s^2) || N(0, 1)) = (s^2 + m^2 - 1 - log s^2) / 2 per coordinate.
+    np.testing.assert_allclose(usage.kl, [np.mean(8.0 * ink**2), (math.exp(-1) + 1 - 1 + 1) / 2, 0.0], rtol=1e-5)
+    np.testing.assert_allclose(usage.mean_variance, [np.var(4.0 * ink), 0.0, 0.0], rtol=1e-4, atol=1e-12)
+    # The second coordinate costs KL yet says nothing about the image: active units count only the first.
+    assert usage.active() == 1 and usage.active(threshold=1.0) == 0

@@ -75,3 +75,13 @@ def test_curves_draw_one_line_per_run_with_a_colour_per_name_and_a_style_per_see
         plots.curves(runs, x="steps")
     with pytest.raises(KeyError, match="no 'kl'"):
         plots.curves(runs, metric="kl")
+
+
+def test_latent_usage_sorts_each_model_by_kl_and_draws_the_threshold():
+    from types import SimpleNamespace
+
+    usage = SimpleNamespace(kl=np.array([0.0, 2.0, 1.0]), mean_variance=np.array([0.0, 0.5, 0.2]))
+    kl_ax, var_ax = plots.latent_usage({"a": usage, "b": usage}).axes
+    assert len(kl_ax.lines) == 2 and len(var_ax.lines) == 3  # two models, and the threshold
+    np.testing.assert_array_equal(kl_ax.lines[0].get_ydata(), [2.0, 1.0, 0.0])
+    np.testing.assert_array_equal(var_ax.lines[0].get_ydata(), [0.5, 0.2, 1e-6])  # zero drawn at the floor

@@ -1,6 +1,7 @@
 """vaecore.training: the shared fit helper, executions per model kind, the cosine schedule and annealing."""
 
 import math
+import types
 
 import keras
 import numpy as np
@@ -92,6 +93,32 @@ def test_without_annealing_the_temperature_stays_where_it_was_set(intensities):
     assert "temperature" not in run.history
 
 
+class RecordingWarmupVAE(models.GaussianVAE):
+    """A Gaussian VAE that writes the KL weight each training step uses into ``record.used``."""
+
+    def __init__(self, steps, kl_warmup_steps):
+        super().__init__(networks.dense_encoder(2, (8,)), networks.dense_decoder(2, (8,)),
+                         kl_warmup_steps=kl_warmup_steps)
+        self.record = types.SimpleNamespace(used=tf.Variable(tf.fill([steps], -1.0)))  # not a model weight
+
+    def kl_weight(self, step):
+        weight = super().kl_weight(step)
+        self.record.used.scatter_nd_update(tf.reshape(tf.cast(step, tf.int32), [1, 1]), [weight])
+        return weight
+
+
+@pytest.mark.parametrize("execution", [training.Execution(jit_compile=True, steps_per_execution=7),
+                                       training.Execution(jit_compile=False, steps_per_execution=5)])
+def test_each_step_weighs_the_kl_as_the_warmup_says_with_several_steps_per_call(intensities, execution):
+    vae = RecordingWarmupVAE(steps=16, kl_warmup_steps=10)
+    run = training.fit(vae, intensities, learning_rate=1e-3, epochs=2, batch_size=2, execution=execution,
+                       verbose=0)
+    np.testing.assert_array_equal(vae.record.used.numpy(), np.float32([min(1.0, (step + 1) / 10) for step in range(16)]))
+    # What is tracked is still the ELBO, whatever the weight the step trained with.
+    np.testing.assert_allclose(run.history["elbo"],
+                               np.subtract(run.history["reconstruction"], run.history["kl"]), rtol=1e-5)
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda: estimators.ReinMax().anneal(estimators.Annealing(minimum=0.5)), r"minimum must lie in \[1, inf\)"),
     (lambda: estimators.GumbelSoftmax().anneal(estimators.Annealing(minimum=0.0)), r"minimum must lie in \(0, inf\)"),
@@ -115,6 +142,15 @@ def test_each_model_kind_gets_its_measured_execution():
     for model in (conv, vq, prior):
         assert training.execution_for(model) == training.EXECUTIONS["convolutional"]
     assert training.EXECUTIONS["dense"] != training.EXECUTIONS["convolutional"]
+
+
+def test_without_xla_each_kind_keeps_its_steps_per_call(monkeypatch):
+    dense = models.GaussianVAE(networks.dense_encoder(2, (8,)), networks.dense_decoder(2, (8,)))
+    monkeypatch.setenv("VAECORE_XLA", "0")
+    assert training.execution_for(dense) == training.Execution(jit_compile=False, steps_per_execution=50)
+    monkeypatch.setenv("VAECORE_XLA", "maybe")
+    with pytest.raises(ValueError, match="VAECORE_XLA='maybe' is not understood; use 0"):
+        training.execution_for(dense)
 
 
 def test_fit_compiles_the_model_as_its_execution_says(intensities):

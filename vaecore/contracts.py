@@ -2,7 +2,8 @@
 
 - What ``evaluation`` asks of a model, one protocol per kind of bound: ``ImportanceSampled``
   (Burda et al.'s bound), ``Enumerable`` (exact sums over every code), ``DeterministicCode`` (a
-  VQ-VAE's bound under a prior over codes). ``evaluate_terms`` needs only Keras' ``evaluate``.
+  VQ-VAE's bound under a prior over codes), ``GaussianPosterior`` (which coordinates of a Gaussian
+  code are used). ``evaluate_terms`` needs only Keras' ``evaluate``.
 - What every model offers for pictures: ``Decoding`` (logits and Bernoulli means of p(x|z) for
   the model's own kind of code z, and reconstructions).
 - What a VQ-VAE asks of a quantizer: ``Quantizer``, returning a ``Quantization``.
@@ -43,6 +44,12 @@ class ImportanceSampled(Protocol):
 class Enumerable(Protocol):
     def log_weights_of_every_code(self, x) -> tuple[tf.Tensor, tf.Tensor]:
         """log p(x, z) - log q(z|x) and log q(z|x) for every code z: two (num_codes, batch)."""
+
+
+@runtime_checkable
+class GaussianPosterior(Protocol):
+    def encode(self, images) -> tuple[tf.Tensor, tf.Tensor]:
+        """Mean and log-variance of a diagonal-Gaussian q(z|x) for binary images: two (batch, latent_dim)."""
 
 
 @runtime_checkable

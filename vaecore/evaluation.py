@@ -7,6 +7,8 @@ samples of q(z|x) per image.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import tensorflow as tf
 
@@ -40,11 +42,41 @@ def importance_weighted_log_likelihood(model: contracts.ImportanceSampled, x, k:
 
 def evaluate_log_likelihood(model: contracts.ImportanceSampled, images, k: int, batch_size: int = 100,
                             chunk: int = 50) -> float:
-    """Mean k-sample importance-weighted bound (nats per image) over binary ``images``."""
+    """Mean k-sample importance-weighted bound (nats per image) over binary ``images``, computed in a
+    graph: the decoder runs k times per image, so Python's overhead between ops is worth removing."""
     data.check_images(images)
-    estimates = [importance_weighted_log_likelihood(model, images[start:start + batch_size], k, chunk).numpy()
+    checks.integer_at_least("k", k, 1, "k = 1 gives the ELBO, larger k a tighter bound")
+    bound = tf.function(lambda x: importance_weighted_log_likelihood(model, x, k, chunk), reduce_retracing=True)
+    estimates = [bound(tf.constant(images[start:start + batch_size])).numpy()
                  for start in range(0, len(images), batch_size)]
     return float(np.mean(np.concatenate(estimates)))
+
+
+class LatentUsage(NamedTuple):
+    """How much each coordinate of a Gaussian code is used, over a set of images: arrays of (latent_dim,)."""
+
+    kl: np.ndarray              # mean over images of KL(q(z_d|x) || N(0, 1)), nats
+    mean_variance: np.ndarray   # variance over images of the posterior mean E_q[z_d | x]
+
+    def active(self, threshold: float = 0.01) -> int:
+        """Burda et al.'s (2015) active units: coordinates whose posterior mean varies by more than ``threshold``."""
+        return int(np.sum(self.mean_variance > threshold))
+
+
+def latent_usage(model: contracts.GaussianPosterior, images, batch_size: int = 1000) -> LatentUsage:
+    """Per coordinate of ``model``'s code: its average KL to the prior, and how much its posterior mean
+    moves from image to image. A coordinate with neither carries no information: its posterior is the
+    prior for every image (posterior collapse)."""
+    data.check_images(images)
+    checks.integer_at_least("batch_size", batch_size, 1)
+    means, kls = [], []
+    for start in range(0, len(images), batch_size):
+        mean, logvar = model.encode(images[start:start + batch_size])
+        means.append(mean.numpy())
+        # Each coordinate as its own one-dimensional Gaussian.
+        kls.append(losses.kl_to_standard_normal(mean[..., None], logvar[..., None]).numpy())
+    means, kls = np.concatenate(means), np.concatenate(kls)
+    return LatentUsage(kl=kls.mean(axis=0), mean_variance=means.var(axis=0))
 
 
 def enumerated_bounds(model: contracts.Enumerable, images, batch_size: int = 100) -> dict[str, float]:
@@ -57,11 +89,17 @@ def enumerated_bounds(model: contracts.Enumerable, images, batch_size: int = 100
     """
     data.check_images(images)
     checks.integer_at_least("batch_size", batch_size, 1)
+
+    @tf.function(reduce_retracing=True)  # one graph per batch shape, as a training step is
+    def bounds(x):
+        log_weights, log_q = model.log_weights_of_every_code(x)
+        return tf.reduce_sum(tf.exp(log_q) * log_weights, axis=0), tf.reduce_logsumexp(log_weights + log_q, axis=0)
+
     elbos, log_likelihoods = [], []
     for batch in data.eval_dataset(images, batch_size):
-        log_weights, log_q = model.log_weights_of_every_code(data.image_batch(batch, binary=True))
-        elbos.append(tf.reduce_sum(tf.exp(log_q) * log_weights, axis=0).numpy())
-        log_likelihoods.append(tf.reduce_logsumexp(log_weights + log_q, axis=0).numpy())
+        elbo, log_likelihood = bounds(data.image_batch(batch, binary=True))
+        elbos.append(elbo.numpy())
+        log_likelihoods.append(log_likelihood.numpy())
     elbo, log_likelihood = np.concatenate(elbos), np.concatenate(log_likelihoods)
     return {"elbo": float(elbo.mean()), "log_likelihood": float(log_likelihood.mean()),
             "posterior_kl": float((log_likelihood - elbo).mean())}

@@ -51,20 +51,38 @@ class TrackedModel(keras.Model):
 ELBO_TERMS = ("elbo", "reconstruction", "kl")
 
 
-class GaussianVAE(TrackedModel, contracts.Decoding, contracts.ImportanceSampled):
+class GaussianVAE(TrackedModel, contracts.Decoding, contracts.ImportanceSampled, contracts.GaussianPosterior):
     """A VAE with a diagonal-Gaussian q(z|x), a N(0, I) prior and a Bernoulli decoder.
 
     ``kl_estimator`` picks the closed-form KL (``"analytic"``) or the one-sample Monte Carlo
     estimate (``"monte_carlo"``) for training; ``test_step`` always uses the closed form.
+    ``kl_warmup_steps`` > 0 trains on reconstruction - w * KL with a weight w that rises linearly
+    from 0 to 1 over that many steps (Sønderby et al., 2016); the tracked ``elbo`` stays the ELBO.
     """
 
-    def __init__(self, encoder, decoder, *, binarization="dynamic", kl_estimator="analytic", **kwargs):
+    def __init__(self, encoder, decoder, *, binarization="dynamic", kl_estimator="analytic", kl_warmup_steps=0,
+                 **kwargs):
         super().__init__(binarization, ELBO_TERMS, **kwargs)
         checks.one_of("kl_estimator", kl_estimator, ("analytic", "monte_carlo"))
+        self.kl_warmup_steps = checks.integer_at_least("kl_warmup_steps", kl_warmup_steps, 0,
+                                                       "0 trains on the ELBO from the first step")
         self.encoder = encoder
         self.decoder = decoder
         self.kl_estimator = kl_estimator
         self.latent_dim = decoder.input_shape[-1]
+
+    def kl_weight(self, step) -> tf.Tensor:
+        """The KL's weight at training step ``step`` (0 for the first):
+        min(1, (step + 1) / kl_warmup_steps), or 1 without a warm-up.
+
+        Computed from the step count inside the compiled step, so it is
+        exact however many steps run per call; in float64, rounded once,
+        so it equals the formula in Python stored in float32.
+        """
+        if self.kl_warmup_steps == 0:
+            return tf.constant(1.0)
+        ramp = tf.cast(step + 1, tf.float64) / self.kl_warmup_steps
+        return tf.cast(tf.minimum(ramp, 1.0), tf.float32)
 
     def encode(self, images, training=False):
         """Mean and log-variance of q(z|x), in float32 whatever precision the encoder computes in."""
@@ -97,7 +115,11 @@ class GaussianVAE(TrackedModel, contracts.Decoding, contracts.ImportanceSampled)
         x = self.binarize(data.image_batch(batch))
         with tf.GradientTape() as tape:
             terms = self.elbo_terms(x, self.kl_estimator)
-            loss = -tf.reduce_mean(terms.elbo)
+            objective = terms.elbo
+            if self.kl_warmup_steps:
+                weight = self.kl_weight(self.optimizer.iterations)
+                objective = terms.reconstruction - weight * terms.kl
+            loss = -tf.reduce_mean(objective)
         self.minimize(tape, loss)
         return self.track(terms._asdict())
 

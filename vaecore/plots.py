@@ -140,6 +140,28 @@ def curves(runs: dict, metric: str = "val_elbo", x: str = "epoch", ylabel: str |
     return fig
 
 
+def latent_usage(usages: dict, threshold: float = 0.01):
+    """For each model, every coordinate of its Gaussian code sorted from most to least used: the average KL
+    to the prior (top) and the variance of the posterior mean over images (bottom, log scale, with Burda
+    et al.'s activity ``threshold``). ``usages`` maps a name to an ``evaluation.LatentUsage``."""
+    fig, (kl_ax, var_ax) = plt.subplots(2, 1, figsize=(6, 5.6), sharex=True)
+    for name, usage in usages.items():
+        order = np.argsort(usage.kl)[::-1]
+        rank = np.arange(1, len(order) + 1)
+        kl_ax.plot(rank, usage.kl[order], marker=".", label=name)
+        var_ax.plot(rank, np.maximum(usage.mean_variance[order], 1e-6), marker=".")
+    var_ax.axhline(threshold, color="grey", linestyle=":", label=f"active above {threshold:g}")
+    var_ax.set_yscale("log")
+    kl_ax.set_ylabel("average KL (nats)")
+    var_ax.set_ylabel("variance of the\nposterior mean")
+    var_ax.set_xlabel("coordinate, from most to least KL")
+    for ax in (kl_ax, var_ax):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 def latent_scatter(codes, labels, title: str | None = None):
     """Two-dimensional codes as points coloured by their digit label, with a legend."""
     codes, labels = np.asarray(codes), np.asarray(labels)

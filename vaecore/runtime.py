@@ -16,6 +16,7 @@ import keras
 from vaecore import checks
 
 SMOKE_VARIABLE = "VAECORE_SMOKE"
+XLA_VARIABLE = "VAECORE_XLA"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
@@ -31,6 +32,21 @@ def smoke_mode() -> bool:
         f"{SMOKE_VARIABLE}={value!r} is not understood; "
         f"use 1 for a smoke run or 0 (or leave it unset) for a full run."
     )
+
+
+def xla_allowed() -> bool:
+    """Whether training may compile with XLA: yes unless ``VAECORE_XLA=0``.
+
+    CI's smoke runs of the notebooks set it: compiling a model with XLA takes longer than a smoke
+    run trains it (about 10 s a model on 2 cores). The unit tests train with XLA whatever it says.
+    """
+    value = os.environ.get(XLA_VARIABLE, "").strip().lower()
+    if value in _TRUE or value == "":
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{XLA_VARIABLE}={value!r} is not understood; use 0 to train without XLA, "
+                     "or 1 (or leave it unset) to let each model kind use it where it was measured faster.")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -59,8 +59,10 @@ def kind_of(model: keras.Model) -> str:
 
 
 def execution_for(model: keras.Model) -> Execution:
-    """The fastest measured way to run ``model``'s steps (:data:`EXECUTIONS` by :func:`kind_of`)."""
-    return EXECUTIONS[kind_of(model)]
+    """The fastest measured way to run ``model``'s steps (:data:`EXECUTIONS` by :func:`kind_of`),
+    without XLA where ``VAECORE_XLA=0`` (:func:`vaecore.runtime.xla_allowed`)."""
+    execution = EXECUTIONS[kind_of(model)]
+    return execution if runtime.xla_allowed() else execution._replace(jit_compile=False)
 
 
 def cosine_decay(initial: float, epochs: int, train_size: int, batch_size: int, floor: float = 0.05):
