@@ -27,27 +27,31 @@ def evaluate_terms(model: keras.Model, images, batch_size: int = 1000) -> dict[s
     return {name: float(value) for name, value in results.items()}
 
 
-def importance_weighted_log_likelihood(model: contracts.ImportanceSampled, x, k: int, chunk: int = 50) -> tf.Tensor:
+def importance_weighted_log_likelihood(model: contracts.ImportanceSampled, x, k: int, chunk: int = 50,
+                                       log_weights_of=None) -> tf.Tensor:
     """Per-image k-sample bound on log p(x) (Burda et al., 2015) for binary images ``x``.
 
-    The model supplies ``log_importance_weights(x, n)``; samples are drawn ``chunk`` at a time and
-    combined with log-sum-exp, so memory stays bounded for large ``k``.
+    The model supplies ``log_importance_weights(x, n)`` (or ``log_weights_of``, the same function
+    compiled); samples are drawn ``chunk`` at a time and combined with log-sum-exp, so memory stays
+    bounded for large ``k``.
     """
     checks.integer_at_least("k", k, 1, "k = 1 gives the ELBO, larger k a tighter bound")
     checks.integer_at_least("chunk", chunk, 1)
+    log_weights_of = log_weights_of or model.log_importance_weights
     x = tf.convert_to_tensor(x, tf.float32)
-    log_weights = [model.log_importance_weights(x, min(chunk, k - start)) for start in range(0, k, chunk)]
+    log_weights = [log_weights_of(x, min(chunk, k - start)) for start in range(0, k, chunk)]
     return losses.importance_weighted_bound(tf.concat(log_weights, axis=0))
 
 
 def evaluate_log_likelihood(model: contracts.ImportanceSampled, images, k: int, batch_size: int = 100,
                             chunk: int = 50) -> float:
-    """Mean k-sample importance-weighted bound (nats per image) over binary ``images``, computed in a
-    graph: the decoder runs k times per image, so Python's overhead between ops is worth removing."""
+    """Mean k-sample importance-weighted bound (nats per image) over binary ``images``. Each chunk of
+    samples is computed in a graph: the decoder runs k times per image, so Python's overhead between
+    ops is worth removing (one graph per chunk keeps tracing short for large k)."""
     data.check_images(images)
-    checks.integer_at_least("k", k, 1, "k = 1 gives the ELBO, larger k a tighter bound")
-    bound = tf.function(lambda x: importance_weighted_log_likelihood(model, x, k, chunk), reduce_retracing=True)
-    estimates = [bound(tf.constant(images[start:start + batch_size])).numpy()
+    log_weights_of = tf.function(model.log_importance_weights, reduce_retracing=True)
+    estimates = [importance_weighted_log_likelihood(model, images[start:start + batch_size], k, chunk,
+                                                    log_weights_of).numpy()
                  for start in range(0, len(images), batch_size)]
     return float(np.mean(np.concatenate(estimates)))
 
