@@ -49,6 +49,7 @@ def evaluate_log_likelihood(model: contracts.ImportanceSampled, images, k: int, 
     samples is computed in a graph: the decoder runs k times per image, so Python's overhead between
     ops is worth removing (one graph per chunk keeps tracing short for large k)."""
     data.check_images(images)
+    checks.integer_at_least("k", k, 1, "k = 1 gives the ELBO, larger k a tighter bound")
     log_weights_of = tf.function(model.log_importance_weights, reduce_retracing=True)
     estimates = [importance_weighted_log_likelihood(model, images[start:start + batch_size], k, chunk,
                                                     log_weights_of).numpy()
