@@ -70,8 +70,8 @@ class LatentUsage(NamedTuple):
 
 def latent_usage(model: contracts.GaussianPosterior, images, batch_size: int = 1000) -> LatentUsage:
     """Per coordinate of ``model``'s code: its average KL to the prior, and how much its posterior mean
-    moves from image to image. A coordinate with neither carries no information: its posterior is the
-    prior for every image (posterior collapse)."""
+    moves from image to image. A coordinate whose mean does not move tells the decoder nothing about the
+    image; with no KL either, its posterior is the prior for every image (posterior collapse)."""
     data.check_images(images)
     checks.integer_at_least("batch_size", batch_size, 1)
     means, kls = [], []

@@ -56,8 +56,8 @@ class GaussianVAE(TrackedModel, contracts.Decoding, contracts.ImportanceSampled,
 
     ``kl_estimator`` picks the closed-form KL (``"analytic"``) or the one-sample Monte Carlo
     estimate (``"monte_carlo"``) for training; ``test_step`` always uses the closed form.
-    ``kl_warmup_steps`` > 0 trains on reconstruction - w * KL with a weight w that rises linearly
-    from 0 to 1 over that many steps (Sønderby et al., 2016); the tracked ``elbo`` stays the ELBO.
+    ``kl_warmup_steps`` = n > 0 trains on reconstruction - w * KL with a weight w that rises linearly
+    from 1/n at the first step to 1 at step n (Sønderby et al., 2016); the tracked ``elbo`` stays the ELBO.
     """
 
     def __init__(self, encoder, decoder, *, binarization="dynamic", kl_estimator="analytic", kl_warmup_steps=0,
