@@ -1,11 +1,13 @@
 """Every page of the built book, opened in headless Chromium as a reader would see it.
 
 Checks what a reader notices and a build does not: tables that came out as pipe text, math left untypeset,
-images that did not load, requests to the network, pages wider than a phone, and test or machine details in
-the outputs. A full-page screenshot of every page, light and dark, at desktop and phone width, is written to
-``_build/screenshots`` for a maintainer to look at.
+images that did not load, requests to the network, pages wider than a phone, code or output boxes that
+scroll sideways at desktop width, and test or machine details in the outputs. With ``VAECORE_SCREENSHOTS=1``
+a full-page screenshot of every page, light and dark, at desktop and phone width, is written to
+``_build/screenshots`` for a maintainer to look at (off by default: they take most of the test's time).
 """
 
+import os
 import re
 import shutil
 
@@ -25,6 +27,14 @@ TF_LOG_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d", re.MULTILINE)
 # "|---|" of a Markdown table left as text; Sphinx's smart quotes turn "---" into an em dash.
 PIPE_TABLE_RULE = re.compile(r"\|\s*(?:-{3,}|[\u2014\u2013]+)\s*\|")
 WARNING_WITH_PATH = re.compile(r"/[\w./-]+\.py:\d+: \w*Warning")
+# Boxes allowed to scroll sideways at desktop width, by their longest line: Keras' training logs print
+# every metric of an epoch on one line, and wrapping them would make them harder to read.
+MAY_SCROLL = re.compile(r"^\d+/\d+ .*/step|^Epoch \d+/\d+")
+SCROLLING_BOXES = """
+return [...document.querySelectorAll('main pre')]
+  .filter(box => box.scrollWidth > box.clientWidth + 1)
+  .map(box => box.innerText.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), ''));
+"""
 
 # Text a reader sees, without code and outputs (where $ and | are legitimate).
 PROSE_TEXT = """
@@ -98,6 +108,10 @@ def test_every_page_reads_as_a_reader_expects(browser, built_book):
             overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
             if overflow > 1:
                 problems.append(f"{name}: {overflow} px wider than a {width} px window")
+            if width == WIDTHS["desktop"]:
+                scrolling = [line for line in browser.execute_script(SCROLLING_BOXES) if not MAY_SCROLL.match(line)]
+                problems += [f"{name}: a box scrolls sideways at {width} px, its longest line: {line[:80]!r}"
+                             for line in scrolling]
             if page.parent.name == "notebooks":
                 text = browser.execute_script("return document.body.innerText")
                 for pattern, what in [(re.compile("Traceback \\(most recent call last\\)"), "a traceback"),
@@ -106,6 +120,8 @@ def test_every_page_reads_as_a_reader_expects(browser, built_book):
                                       (re.compile("NBVAL"), "an nbval marker")]:
                     if pattern.search(text):
                         problems.append(f"{name}: shows {what}")
+            if os.environ.get("VAECORE_SCREENSHOTS") != "1":
+                continue
             height = browser.execute_script("return document.documentElement.scrollHeight")
             browser.set_window_size(width, min(height, 30_000))  # the whole page in one picture
             for theme in ("light", "dark"):

@@ -1,5 +1,7 @@
 """Gradient estimators against gradients known exactly: by hand, and by enumerating every code."""
 
+import math
+
 import keras
 import numpy as np
 import pytest
@@ -205,3 +207,22 @@ def test_score_function_gradient_matches_the_exact_gradient():
         objective = tf.reduce_mean(surrogate)
     estimate = tape.gradient(objective, logits).numpy()[0]
     np.testing.assert_allclose(estimate, exact, atol=0.02)
+
+
+def test_the_relaxed_elbo_trains_on_the_concrete_kl_in_place_of_the_categorical_one():
+    """Its objective minus the categorical KL (what the model subtracts) is the reward at the relaxed code
+    minus log q(y) - log p(y) under Maddison et al.'s Concrete densities, written here in their own form."""
+    estimator = estimators.RelaxedELBO(temperature=0.7, prior_temperature=0.4)
+    logits = tf.constant(LOGITS[None])
+    objective, codes, rewards = estimator.objective(logits, lambda codes: linear_reward(codes[0])[None])
+    y = codes.numpy()[0, 0].astype(np.float64)
+
+    def log_concrete(y, logits, temperature):
+        k = len(y)
+        return (math.lgamma(k) + (k - 1) * np.log(temperature) + np.sum(logits - (temperature + 1) * np.log(y))
+                - k * special.logsumexp(logits - temperature * np.log(y)))
+    kl = sum(log_concrete(y[i], LOGITS[i], 0.7) - log_concrete(y[i], np.zeros(3), 0.4) for i in range(3))
+    categorical_kl = losses.kl_categorical_to_uniform(logits).numpy()[0]
+    np.testing.assert_allclose(objective.numpy()[0] - categorical_kl, rewards.numpy()[0, 0] - kl, rtol=1e-4)
+    with pytest.raises(ValueError, match=r"prior_temperature must lie in \(0, inf\), got 0"):
+        estimators.RelaxedELBO(prior_temperature=0)

@@ -20,7 +20,7 @@ NOTEBOOKS = ROOT / "notebooks"
 CITED = tomllib.loads((ROOT / "book" / "cited_numbers.toml").read_text())["numbers"]
 # The chapters whose prose is glued so far; the others still type their numbers (issue #21).
 GLUED = ["01_dense_vae.ipynb", "02_conv_vae.ipynb", "03_categorical_failure.ipynb", "04_gumbel_max.ipynb",
-         "05_gumbel_softmax_vae.ipynb", "06_straight_through.ipynb", "08_estimator_bench.ipynb",
+         "05_gumbel_softmax_vae.ipynb", "06_straight_through.ipynb", "07_vq_vae.ipynb", "08_estimator_bench.ipynb",
          "A1_training_fast_on_a_cpu.ipynb"]
 
 GLUE_PREFIX = "application/papermill.record/"

@@ -1,10 +1,13 @@
 """Each formula in vaecore.losses against an independent computation."""
 
-import numpy as np
-import tensorflow as tf
-from scipy import special, stats
+import math
 
-from vaecore import losses
+import numpy as np
+import pytest
+import tensorflow as tf
+from scipy import integrate, special, stats
+
+from vaecore import latents, losses
 
 RNG = np.random.default_rng(1)
 
@@ -82,3 +85,84 @@ def test_categorical_kl_to_uniform_matches_scipy():
     expected = stats.entropy(probs, np.full(10, 0.1), axis=-1).sum(axis=1)
     np.testing.assert_allclose(losses.kl_categorical_to_uniform(logits), expected, rtol=1e-5)
     np.testing.assert_allclose(losses.kl_categorical_to_uniform(tf.zeros((1, 1, 10))), [0.0], atol=1e-6)
+
+
+def concrete_density(y, logits, temperature):
+    """Maddison et al.'s Concrete density of a point y of the simplex (first K - 1 coordinates), in NumPy."""
+    k = len(y)
+    alpha = np.exp(np.asarray(logits, np.float64))
+    return (math.factorial(k - 1) * temperature ** (k - 1) * np.prod(alpha * y ** (-temperature - 1))
+            / np.sum(alpha * y ** -temperature) ** k)
+
+
+def density_from_vaecore(y, logits, temperature):
+    """Concrete density from vaecore's ExpConcrete log-density: minus the log-Jacobian sum_k log y_k."""
+    log_y = np.log(np.asarray(y, np.float64))
+    return np.exp(losses.exp_concrete_log_density(log_y, np.asarray(logits, np.float64), temperature).numpy()
+                  - log_y.sum())
+
+
+@pytest.mark.parametrize("logits, temperature", [([0.3, -1.2], 0.5), ([1.0, 0.0], 2.0)])
+def test_the_two_class_concrete_density_integrates_to_one_and_matches_the_paper(logits, temperature):
+    def on_the_line(y1):
+        return density_from_vaecore(np.array([y1, 1.0 - y1]), logits, temperature)
+    assert integrate.quad(on_the_line, 0.0, 1.0)[0] == pytest.approx(1.0, abs=1e-6)
+    y = np.array([0.3, 0.7])
+    assert on_the_line(0.3) == pytest.approx(concrete_density(y, logits, temperature), rel=1e-9)
+
+
+def test_the_three_class_concrete_density_integrates_to_one_and_vaecore_matches_it():
+    logits, temperature = [0.5, -0.5, 1.5], 0.7
+    total, _ = integrate.dblquad(
+        lambda y2, y1: concrete_density(np.array([y1, y2, 1.0 - y1 - y2]), logits, temperature),
+        0.0, 1.0, 0.0, lambda y1: 1.0 - y1, epsabs=1e-7)
+    assert total == pytest.approx(1.0, abs=1e-4)
+    points = RNG.dirichlet(np.ones(3), size=50)
+    log_density = losses.exp_concrete_log_density(np.log(points), np.tile(logits, (50, 1)), temperature).numpy()
+    expected = [concrete_density(y, logits, temperature) for y in points]
+    # rtol: a Python temperature becomes a float32 tensor before it is cast to float64
+    np.testing.assert_allclose(np.exp(log_density - np.log(points).sum(axis=1)), expected, rtol=1e-6)
+
+
+def test_relaxed_samples_follow_the_concrete_distribution():
+    logits, temperature = np.array([0.8, -0.4], np.float32), 0.6
+    draws = np.exp(latents.log_gumbel_softmax(np.tile(logits, (20_000, 1)), temperature, seed=(4, 2)).numpy())
+    # With two classes, y_1 = sigmoid((l_1 - l_2 + L) / temperature) for logistic noise L = g_1 - g_2, so
+    # P(y_1 <= t) = sigmoid(temperature * logit(t) - (l_1 - l_2)).
+    def cdf(t):
+        return special.expit(temperature * special.logit(t) - (logits[0] - logits[1]))
+    assert stats.kstest(draws[:, 0].astype(np.float64), cdf).pvalue > 1e-3
+    # Its exp is gumbel_softmax's sample, draw for draw.
+    relaxed = latents.gumbel_softmax(np.tile(logits, (5, 1)), temperature, seed=(4, 2)).numpy()
+    np.testing.assert_allclose(np.exp(latents.log_gumbel_softmax(np.tile(logits, (5, 1)), temperature, seed=(4, 2))),
+                               relaxed, rtol=1e-5)
+
+
+def test_the_concrete_kl_at_a_sample_averages_to_the_kl():
+    logits, temperature, prior_temperature = np.array([[[1.2, -0.3]]], np.float32), 0.8, 0.5
+    log_y = latents.log_gumbel_softmax(np.tile(logits, (40_000, 1, 1)), temperature, seed=(1, 9))
+    estimates = losses.concrete_kl_at_sample(log_y, np.tile(logits, (40_000, 1, 1)), temperature,
+                                             prior_temperature).numpy()
+
+    def integrand(y1):
+        y = np.array([y1, 1.0 - y1])
+        q = concrete_density(y, logits[0, 0], temperature)
+        return q * np.log(q / concrete_density(y, [0.0, 0.0], prior_temperature)) if q > 0 else 0.0
+    exact = integrate.quad(integrand, 0.0, 1.0, limit=200)[0]
+    assert abs(estimates.mean() - exact) < 4 * estimates.std() / np.sqrt(len(estimates))
+    # Between a distribution and itself the estimate is 0 at every sample.
+    same = losses.concrete_kl_at_sample(log_y[:10], tf.zeros((10, 1, 2)), 0.5, 0.5)
+    np.testing.assert_allclose(same, 0.0, atol=1e-5)
+
+
+def test_the_concrete_kl_is_at_least_the_categorical_kl():
+    # The class of a relaxed draw (its argmax) is a function of the draw: by the data-processing inequality
+    # the KL between the relaxed distributions is at least the KL between the categoricals they round to,
+    # whatever the two temperatures. So Jang et al.'s hybrid (categorical KL) sits above the relaxed ELBO.
+    logits = tf.constant(RNG.normal(scale=2.0, size=(1, 3, 5)), tf.float32)
+    many = tf.tile(logits, (20_000, 1, 1))
+    categorical = losses.kl_categorical_to_uniform(logits).numpy()[0]
+    for temperature, prior_temperature in [(1.0, 1.0), (0.5, 2.0), (2.0, 0.5)]:
+        log_y = latents.log_gumbel_softmax(many, temperature, seed=(3, 3))
+        estimates = losses.concrete_kl_at_sample(log_y, many, temperature, prior_temperature).numpy()
+        assert estimates.mean() - categorical > 4 * estimates.std() / np.sqrt(len(estimates))

@@ -85,3 +85,14 @@ def test_latent_usage_sorts_each_model_by_kl_and_draws_the_threshold():
     assert len(kl_ax.lines) == 2 and len(var_ax.lines) == 3  # two models, and the threshold
     np.testing.assert_array_equal(kl_ax.lines[0].get_ydata(), [2.0, 1.0, 0.0])
     np.testing.assert_array_equal(var_ax.lines[0].get_ydata(), [0.5, 0.2, 1e-6])  # zero drawn at the floor
+
+
+def test_code_maps_fill_exactly_the_cells_of_the_named_codes():
+    codes = np.random.default_rng(0).integers(0, 5, size=(3, 7, 7))
+    fig = plots.code_maps(np.zeros((3, 28, 28, 1)), codes, {0: 0.3, 2: 0.1})
+    for ax, grid in zip(fig.axes, codes):
+        corners = sorted((patch.get_y() / 4, patch.get_x() / 4) for patch in ax.patches)
+        assert corners == sorted(map(tuple, np.argwhere(np.isin(grid, [0, 2])).astype(float)))
+    assert [text.get_text() for text in fig.legends[0].texts] == ["code 0: 30.0% of uses", "code 2: 10.0% of uses"]
+    with pytest.raises(ValueError, match=r"codes have shape \(2, 7, 7\), expected one .* \(3 images\)"):
+        plots.code_maps(np.zeros((3, 28, 28)), codes[:2], {0: 0.3})

@@ -16,9 +16,12 @@ NUM_CODES, GRID = 3, (2, 2)
 def prior():
     tf.keras.utils.set_random_seed(0)
     model = priors.pixelcnn(NUM_CODES, GRID, filters=8, blocks=1)
-    # Random weights are a random distribution; larger ones make it far from uniform.
+    # Random weights are a random distribution; larger ones make it far from uniform. Random biases
+    # make the first position's conditional (which sees no other position) non-uniform too.
+    rng = np.random.default_rng(0)
     for weight in model.weights:
-        weight.assign(weight * 3.0)
+        noise = rng.normal(size=weight.shape) if "bias" in weight.path else 0.0
+        weight.assign(weight * 3.0 + noise)
     return model
 
 
@@ -47,22 +50,64 @@ def test_the_distribution_sums_to_one_over_every_grid(prior):
 
 
 def test_samples_follow_the_distribution(prior):
+    probabilities = np.exp(priors.log_prob(prior, every_grid()).numpy().astype(np.float64))
+    assert chisquare_pvalue(grid_counts(priors.sample(prior, 4000, seed=1)), probabilities) > 1e-3
+
+
+def conditionals_by_enumeration(prior, prefix):
+    """p(c_i | c_<i = prefix) for the next position i, by summing the joint over every completion."""
     grids = every_grid()
-    probabilities = np.exp(priors.log_prob(prior, grids).numpy().astype(np.float64))
-    drawn = priors.sample(prior, 4000, seed=1)
-    index = {grid.tobytes(): i for i, grid in enumerate(grids)}
-    counts = np.bincount([index[grid.tobytes()] for grid in drawn], minlength=len(grids))
-    expected = probabilities / probabilities.sum() * len(drawn)
+    joint = np.exp(priors.log_prob(prior, grids).numpy().astype(np.float64))
+    flat = grids.reshape(len(grids), -1)
+    match = (flat[:, :len(prefix)] == prefix).all(axis=1)
+    marginal = np.bincount(flat[match, len(prefix)], weights=joint[match], minlength=NUM_CODES)
+    return marginal / marginal.sum()
+
+
+def test_temperature_zero_decodes_greedily(prior):
+    prefix = []
+    for _ in range(4):  # each position's most likely code given the ones chosen before it
+        prefix.append(int(np.argmax(conditionals_by_enumeration(prior, prefix))))
+    drawn = priors.sample(prior, 5, seed=3, temperature=0.0)
+    np.testing.assert_array_equal(drawn, np.broadcast_to(np.reshape(prefix, GRID), drawn.shape))
+
+
+def tempered_grid_probabilities(prior, temperature):
+    """Each grid's probability when every conditional is raised to 1 / temperature and renormalized."""
+    probabilities = []
+    for grid in every_grid().reshape(-1, 4):
+        p = 1.0
+        for position in range(4):
+            tempered = conditionals_by_enumeration(prior, list(grid[:position])) ** (1 / temperature)
+            p *= tempered[grid[position]] / tempered.sum()
+        probabilities.append(p)
+    return np.array(probabilities)
+
+
+def grid_counts(drawn):
+    index = {grid.tobytes(): i for i, grid in enumerate(every_grid())}
+    return np.bincount([index[grid.tobytes()] for grid in drawn], minlength=NUM_CODES ** 4)
+
+
+def chisquare_pvalue(counts, probabilities):
+    expected = probabilities / probabilities.sum() * counts.sum()
     keep = expected >= 5  # the chi-square approximation needs expected counts of 5 or more
-    if not keep.all():  # pool the rare grids into one cell
-        counts, expected = np.append(counts[keep], counts[~keep].sum()), np.append(expected[keep], expected[~keep].sum())
-    assert stats.chisquare(counts, expected).pvalue > 1e-3
+    counts, expected = np.append(counts[keep], counts[~keep].sum()), np.append(expected[keep], expected[~keep].sum())
+    return stats.chisquare(counts[expected > 0], expected[expected > 0]).pvalue
+
+
+def test_a_temperature_sharpens_every_conditional(prior):
+    counts = grid_counts(priors.sample(prior, 4000, seed=2, temperature=0.5))
+    assert chisquare_pvalue(counts, tempered_grid_probabilities(prior, 0.5)) > 1e-3
+    assert chisquare_pvalue(counts, tempered_grid_probabilities(prior, 1.0)) < 1e-6  # not the prior itself
 
 
 @pytest.mark.parametrize("build, message", [
     (lambda: priors.pixelcnn(1), "num_codes must be an integer of at least 2"),
     (lambda: priors.MaskedConv2D(8, 4, "A"), "kernel_size must be odd"),
     (lambda: priors.sample(priors.pixelcnn(4, (2, 2), 4, 0), 0), "n must be an integer of at least 1, got 0"),
+    (lambda: priors.sample(priors.pixelcnn(4, (2, 2), 4, 0), 1, temperature=-1.0),
+     r"temperature must lie in \[0, inf\), got -1.0; use 1.0 to sample the prior"),
 ])
 def test_bad_arguments_are_refused(build, message):
     with pytest.raises(ValueError, match=message):

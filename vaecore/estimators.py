@@ -292,6 +292,38 @@ class GumbelSoftmax(Tempered):
         return latents.gumbel_softmax(logits, self.temperature)
 
 
+class RelaxedELBO(GumbelSoftmax):
+    """Maddison et al.'s (2017) relaxed ELBO: the relaxed sample of Gumbel-Softmax, and in place of the
+    categorical KL the KL between Concrete densities of q and of a relaxed uniform prior, estimated at
+    the same sample. ``prior_temperature`` fixes the prior's temperature (default: the posterior's, at
+    every step, annealed or not).
+
+    Not registered: it changes the objective, not the estimate of the gradient of E_q[f(z)] (for that
+    part it is Gumbel-Softmax), so the estimator bench and its tests do not apply to it.
+    """
+
+    name = "relaxed ELBO"
+
+    def __init__(self, temperature: float = 1.0, prior_temperature: float | None = None):
+        super().__init__(temperature)
+        self.prior_temperature = None if prior_temperature is None else checks.temperature(
+            prior_temperature, name="prior_temperature")
+
+    def objective(self, logits, reward_fn):
+        tau = self.temperature
+        log_codes = latents.log_gumbel_softmax(logits, tau)
+        codes = tf.exp(log_codes)[None]
+        rewards = reward_fn(codes)
+        prior_tau = self.prior_temperature or tau  # None: the posterior's
+        relaxed_kl = losses.concrete_kl_at_sample(
+            log_codes, logits, tau, prior_tau
+        )
+        # The model subtracts the categorical KL from every estimator's
+        # objective: add it back and subtract the Concrete KL instead.
+        categorical_kl = losses.kl_categorical_to_uniform(logits)
+        return rewards[0] - relaxed_kl + categorical_kl, codes, rewards
+
+
 @register
 class StraightThrough(Estimator):
     """A one-hot sample forward, the softmax's gradient backward (Bengio et al., 2013; DreamerV2)."""

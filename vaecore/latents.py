@@ -104,6 +104,18 @@ def gumbel_softmax(
     )
 
 
+def log_gumbel_softmax(logits: tf.Tensor, temperature, seed=None) -> tf.Tensor:
+    """The log of a relaxed sample, log_softmax((logits + g) / temperature): a draw of Maddison et
+    al.'s (2017) ExpConcrete distribution. Its exp is ``gumbel_softmax``'s sample; kept in log space, a
+    tiny component keeps its value instead of underflowing to 0, which its density needs
+    (``losses.exp_concrete_log_density``).
+    """
+    _check_temperature(temperature)
+    logits = tf.convert_to_tensor(logits)
+    gumbel = sample_gumbel(tf.shape(logits), seed, logits.dtype)
+    return tf.nn.log_softmax((logits + gumbel) / temperature)
+
+
 def one_hot_argmax(probs: tf.Tensor) -> tf.Tensor:
     """The one-hot vector of the largest entry along the last axis."""
     return tf.one_hot(tf.argmax(probs, axis=-1), tf.shape(probs)[-1], dtype=probs.dtype)

@@ -156,9 +156,11 @@ class CategoricalVAE(TrackedModel, contracts.Decoding, contracts.ImportanceSampl
     ``estimator`` (a ``vaecore.estimators.Estimator``) says how a training step gets a gradient
     through the discrete code. The tracked ``elbo``, ``reconstruction`` and ``kl`` are always the
     discrete ELBO's: the reconstruction at an exact one-hot sample of q(z|x) and the closed-form KL
-    to the uniform prior. An estimator that trains on a relaxed code (Gumbel-Softmax) optimises
-    another objective; the model then also tracks it, as ``relaxed_elbo``, and scores the
-    discrete ELBO at the one-hot argmax of the same perturbed logits (an exact Gumbel-Max draw).
+    to the uniform prior. An estimator that trains on a relaxed code optimises another objective (Jang
+    et al.'s: the reconstruction at the relaxed code minus the categorical KL; Maddison et al.'s relaxed
+    ELBO: minus a Concrete KL instead); the model then also tracks that objective's value, as
+    ``relaxed_elbo``, and scores the discrete ELBO at the one-hot argmax of the same perturbed logits
+    (an exact Gumbel-Max draw).
     """
 
     def __init__(self, encoder, decoder, *, estimator: estimators.Estimator, binarization="dynamic", **kwargs):
@@ -206,7 +208,8 @@ class CategoricalVAE(TrackedModel, contracts.Decoding, contracts.ImportanceSampl
         self.estimator.update(rewards)
         terms = {"kl": kl}
         if self.estimator.relaxed:
-            terms["relaxed_elbo"] = tf.reduce_mean(rewards, 0) - kl
+            # The value of the objective trained on, whatever the estimator.
+            terms["relaxed_elbo"] = objective - kl
             rewards = self.reconstruction(x, latents.one_hot_argmax(codes))
         reconstruction = tf.reduce_mean(rewards, 0)
         return self.track(

@@ -88,6 +88,39 @@ def code_shares(counts: dict[str, np.ndarray], title: str | None = None):
     return fig
 
 
+def code_maps(images, codes, shares: dict[int, float], ncols: int = 4):
+    """Images (dark strokes on white) with their grid of codes drawn over them: each cell whose code is
+    one of ``shares``' keys is filled in that code's colour (the legend gives its share of all uses).
+
+    A grid cell is drawn as the block of pixels at its stride; the window its vector sees is wider.
+    """
+    images, codes = _image_batch(images), np.asarray(codes)
+    if codes.ndim != 3 or len(codes) != len(images):
+        raise ValueError(f"codes have shape {codes.shape}, expected one (rows, columns) grid per image "
+                         f"({len(images)} images)")
+    if len(shares) > 10:
+        raise ValueError(f"code_maps colours at most 10 codes, got {len(shares)}; pass the most used ones")
+    colours = dict(zip(shares, plt.get_cmap("tab10").colors))
+    nrows = int(np.ceil(len(images) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.5 * ncols, 1.5 * nrows + 0.6), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, grid in zip(axes.flat, images, codes):
+        height, width = image.shape[:2]
+        step_y, step_x = height / grid.shape[0], width / grid.shape[1]
+        # Dark strokes on white, so that the colours over the background match the legend's.
+        ax.imshow(image.reshape(height, width), cmap="gray_r", vmin=0.0, vmax=1.0, extent=(0, width, height, 0))
+        for (row, column), code in np.ndenumerate(grid):
+            if code in colours:
+                ax.add_patch(plt.Rectangle((column * step_x, row * step_y), step_x, step_y,
+                                           facecolor=colours[code], alpha=0.6, linewidth=0))
+    handles = [plt.Rectangle((0, 0), 1, 1, facecolor=colours[code], alpha=0.6) for code in shares]
+    labels = [f"code {code}: {share:.1%} of uses" for code, share in shares.items()]
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 2), frameon=False)
+    fig.tight_layout(rect=(0, 0.12 * (1 + (len(labels) > 2)) / nrows, 1, 1))
+    return fig
+
+
 def training_curves(histories: dict[str, dict[str, list[float]]], metric: str = "elbo"):
     """One line per run: training ``metric`` per epoch, and ``val_<metric>`` dashed if present."""
     fig, ax = plt.subplots(figsize=(6, 3.5))

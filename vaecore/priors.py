@@ -8,6 +8,8 @@ every conditional at once: training and scoring are parallel, sampling goes posi
 
 from __future__ import annotations
 
+import math
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -78,13 +80,24 @@ def log_prob(prior: keras.Model, codes) -> tf.Tensor:
     return losses.per_example_sum(per_position)
 
 
-def sample(prior: keras.Model, n: int, seed: int = 0) -> np.ndarray:
-    """``n`` grids drawn from ``prior``, one position at a time in raster order: (n, height, width) ints."""
+def sample(prior: keras.Model, n: int, seed: int = 0, temperature: float = 1.0) -> np.ndarray:
+    """``n`` grids drawn from ``prior``, one position at a time in raster order: (n, height, width) ints.
+
+    Each conditional's logits are divided by ``temperature``: 1 samples the prior itself, lower values
+    sharpen every conditional, and 0 takes each one's most likely code (greedy decoding: one grid,
+    repeated ``n`` times, which is not the most likely grid in general).
+    """
     checks.integer_at_least("n", n, 1)
+    temperature = checks.number_in("temperature", temperature, 0.0, math.inf,
+                                   "use 1.0 to sample the prior, or 0.0 for its greedy argmax", open_high=True)
     height, width = prior.input_shape[1:3]
     grid = np.zeros((n, height, width), np.int32)
     for index in range(height * width):
         row, column = divmod(index, width)
         logits = tf.cast(prior(grid)[:, row, column], tf.float32)
-        grid[:, row, column] = tf.random.stateless_categorical(logits, 1, seed=(seed, index))[:, 0].numpy()
+        if temperature == 0.0:
+            grid[:, row, column] = tf.argmax(logits, axis=-1).numpy()
+        else:
+            drawn = tf.random.stateless_categorical(logits / temperature, 1, seed=(seed, index))
+            grid[:, row, column] = drawn[:, 0].numpy()
     return grid
