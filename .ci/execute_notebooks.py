@@ -71,6 +71,7 @@ def main(paths: list[Path]) -> int:
             failed.append(path)
             print(f"{path}: FAILED, committed outputs left as they were ({type(error).__name__}: "
                   f"{str(error).strip().splitlines()[-1] if str(error).strip() else ''})", flush=True)
+            print(f"  the failing cell and its traceback:\n{str(error).strip()[-4000:]}", flush=True)
             continue
         budget = nbformat.read(path, as_version=4).metadata.get("vaecore", {}).get(
             "budget_minutes", DEFAULT_BUDGET_MINUTES)

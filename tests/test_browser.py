@@ -30,10 +30,16 @@ WARNING_WITH_PATH = re.compile(r"/[\w./-]+\.py:\d+: \w*Warning")
 # Boxes allowed to scroll sideways at desktop width, by their longest line: Keras' training logs print
 # every metric of an epoch on one line, and wrapping them would make them harder to read.
 MAY_SCROLL = re.compile(r"^\d+/\d+ .*/step|^Epoch \d+/\d+")
+# Output boxes that still scroll at desktop width, each named by the start of its longest line: printed
+# lines written before the column was measured (77 characters of code font). Each goes when its chapter
+# is re-executed with shorter lines; the test fails on a name that no longer scrolls.
+SCROLLING_OUTPUTS: dict[str, list[str]] = {
+}
+# textContent, not innerText: a box in a closed dropdown has no innerText, yet it scrolls when opened.
 SCROLLING_BOXES = """
 return [...document.querySelectorAll('main pre')]
   .filter(box => box.scrollWidth > box.clientWidth + 1)
-  .map(box => box.innerText.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), ''));
+  .map(box => box.textContent.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), ''));
 """
 
 # Text a reader sees, without code and outputs (where $ and | are legitimate).
@@ -109,9 +115,12 @@ def test_every_page_reads_as_a_reader_expects(browser, built_book):
             if overflow > 1:
                 problems.append(f"{name}: {overflow} px wider than a {width} px window")
             if width == WIDTHS["desktop"]:
-                scrolling = [line for line in browser.execute_script(SCROLLING_BOXES) if not MAY_SCROLL.match(line)]
+                longest = browser.execute_script(SCROLLING_BOXES)
+                named = tuple(SCROLLING_OUTPUTS.get(page.name, ()))
                 problems += [f"{name}: a box scrolls sideways at {width} px, its longest line: {line[:80]!r}"
-                             for line in scrolling]
+                             for line in longest if not MAY_SCROLL.match(line) and not line.startswith(named)]
+                problems += [f"{name}: {start!r} no longer scrolls: take it off SCROLLING_OUTPUTS"
+                             for start in named if not any(line.startswith(start) for line in longest)]
             if page.parent.name == "notebooks":
                 text = browser.execute_script("return document.body.innerText")
                 for pattern, what in [(re.compile("Traceback \\(most recent call last\\)"), "a traceback"),

@@ -166,3 +166,20 @@ def test_the_concrete_kl_is_at_least_the_categorical_kl():
         log_y = latents.log_gumbel_softmax(many, temperature, seed=(3, 3))
         estimates = losses.concrete_kl_at_sample(log_y, many, temperature, prior_temperature).numpy()
         assert estimates.mean() - categorical > 4 * estimates.std() / np.sqrt(len(estimates))
+
+
+def test_with_equal_temperatures_the_concrete_kl_at_a_draw_does_not_depend_on_the_temperature():
+    # log q - log p = sum_k l_k + K (logsumexp(-l - g) - logsumexp(-g)) for the Gumbel noise g: no temperature,
+    # and about sum_k (l_k - min l) for logits far apart, so it grows without bound where the categorical
+    # KL stops at log K.
+    logits = tf.constant(RNG.normal(scale=3.0, size=(200, 4, 6)), tf.float32)
+
+    def kl_at(scale, temperature):
+        log_y = latents.log_gumbel_softmax(logits * scale, temperature, seed=(7, 7))
+        return losses.concrete_kl_at_sample(log_y, logits * scale, temperature, temperature).numpy()
+    np.testing.assert_allclose(kl_at(1.0, 1.0), kl_at(1.0, 0.3), rtol=1e-4)
+    np.testing.assert_allclose(kl_at(1.0, 1.0), kl_at(1.0, 2.5), rtol=1e-4)
+    large, larger = kl_at(10.0, 0.5), kl_at(100.0, 0.5)
+    assert np.all(larger > 8 * large)  # about proportional to the logits' spread
+    assert np.all(large > 20 * 4 * np.log(6))  # the categorical KL of 4 variables stays below 4 log 6
+    assert np.all(losses.kl_categorical_to_uniform(logits * 100).numpy() <= 4 * np.log(6) + 1e-4)
