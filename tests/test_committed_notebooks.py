@@ -100,3 +100,14 @@ def test_first_cell_says_what_to_install_when_vaecore_is_missing(path, monkeypat
     with pytest.raises(ModuleNotFoundError, match=r"download its wheel \(vaecore-<version>-py3-none-any\.whl\)") as missing:
         exec(compile(first, path.name, "exec"), {})
     assert "introduction page" in str(missing.value) and "`pip install` that file" in str(missing.value)
+
+
+CODE_COLUMN = 77  # characters of the code font in the text column at 1280 px (652 px of 8.4 px each)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_fits_the_column(path):
+    long = [line for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"
+            for line in cell.source.splitlines() if len(line) > CODE_COLUMN]
+    assert not long, (f"{path.name} has code lines over {CODE_COLUMN} characters, which scroll sideways in the "
+                      f"book: {long}; wrap them (e.g. ruff format --line-length 76)")
