@@ -36,7 +36,6 @@ MAY_SCROLL = re.compile(r"^\d+/\d+ .*/step|^Epoch \d+/\d+")
 SCROLLING_OUTPUTS: dict[str, list[str]] = {
     "01_dense_vae.html": ["after epoch 100: printed", "mean test KL: closed form", "test mean squared error per pixel",
                           "spread of the codes' means", "with KL and Bernoulli likelihood"],
-    "02_conv_vae.html": ["average KL per coordinate"],
     "03_categorical_failure.html": ["'logits/kernel', 'logits/bias'] when minimizing"],  # Keras' own warning
     "04_gumbel_max.html": ["ValueError: temperature must lie in"],  # the error the chapter shows on purpose
     "05_gumbel_softmax_vae.html": ["share of test images per class", "annealed τ   after epoch",

@@ -18,8 +18,10 @@ def code_cells(path):
 
 
 def text_of(cell):
+    """A cell's outputs as text; images are left out (base64 can spell anything, "/tmp/" included)."""
     return "".join(
-        output.get("text", "") + "".join(str(v) for v in output.get("data", {}).values())
+        output.get("text", "")
+        + "".join(str(value) for kind, value in output.get("data", {}).items() if not kind.startswith("image/"))
         for output in cell.outputs
     )
 

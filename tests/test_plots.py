@@ -82,8 +82,9 @@ def test_latent_usage_sorts_each_model_by_kl_and_draws_the_threshold():
 
     usage = SimpleNamespace(kl=np.array([0.0, 2.0, 1.0]), mean_variance=np.array([0.0, 0.5, 0.2]))
     kl_ax, var_ax = plots.latent_usage({"a": usage, "b": usage}).axes
-    assert len(kl_ax.lines) == 2 and len(var_ax.lines) == 3  # two models, and the threshold
+    assert len(kl_ax.lines) == 3 and len(var_ax.lines) == 3  # two models, and each panel's threshold
     np.testing.assert_array_equal(kl_ax.lines[0].get_ydata(), [2.0, 1.0, 0.0])
+    assert list(kl_ax.lines[2].get_ydata()) == [0.1, 0.1]
     np.testing.assert_array_equal(var_ax.lines[0].get_ydata(), [0.5, 0.2, 1e-6])  # zero drawn at the floor
 
 

@@ -47,7 +47,7 @@ def labelled_rows(rows: dict[str, np.ndarray], scale: float = 1.0):
             ax.set_frame_on(False)
         for ax, image in zip(axes_row, images):
             ax.imshow(image.reshape(image.shape[0], image.shape[1]), cmap="gray", vmin=0.0, vmax=1.0)
-        axes_row[0].set_ylabel(name, rotation=0, ha="right", va="center")
+        axes_row[0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=12)
     fig.tight_layout()
     return fig
 
@@ -116,7 +116,7 @@ def code_maps(images, codes, shares: dict[int, float], ncols: int = 4):
                                            facecolor=colours[code], alpha=0.6, linewidth=0))
     handles = [plt.Rectangle((0, 0), 1, 1, facecolor=colours[code], alpha=0.6) for code in shares]
     labels = [f"code {code}: {share:.1%} of uses" for code, share in shares.items()]
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 2), frameon=False)
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 2), frameon=False, fontsize=11)
     fig.tight_layout(rect=(0, 0.12 * (1 + (len(labels) > 2)) / nrows, 1, 1))
     return fig
 
@@ -173,16 +173,18 @@ def curves(runs: dict, metric: str = "val_elbo", x: str = "epoch", ylabel: str |
     return fig
 
 
-def latent_usage(usages: dict, threshold: float = 0.01):
+def latent_usage(usages: dict, threshold: float = 0.01, kl_threshold: float = 0.1):
     """For each model, every coordinate of its Gaussian code sorted from most to least used: the average KL
-    to the prior (top) and the variance of the posterior mean over images (bottom, log scale, with Burda
-    et al.'s activity ``threshold``). ``usages`` maps a name to an ``evaluation.LatentUsage``."""
+    to the prior (top, with a line at ``kl_threshold`` nats) and the variance of the posterior mean over
+    images (bottom, log scale, with Burda et al.'s activity ``threshold``). ``usages`` maps a name to an
+    ``evaluation.LatentUsage``."""
     fig, (kl_ax, var_ax) = plt.subplots(2, 1, figsize=(6, 5.6), sharex=True)
     for name, usage in usages.items():
         order = np.argsort(usage.kl)[::-1]
         rank = np.arange(1, len(order) + 1)
         kl_ax.plot(rank, usage.kl[order], marker=".", label=name)
         var_ax.plot(rank, np.maximum(usage.mean_variance[order], 1e-6), marker=".")
+    kl_ax.axhline(kl_threshold, color="grey", linestyle="--", label=f"{kl_threshold:g} nats")
     var_ax.axhline(threshold, color="grey", linestyle=":", label=f"active above {threshold:g}")
     var_ax.set_yscale("log")
     kl_ax.set_ylabel("average KL (nats)")
@@ -190,7 +192,7 @@ def latent_usage(usages: dict, threshold: float = 0.01):
     var_ax.set_xlabel("coordinate, from most to least KL")
     for ax in (kl_ax, var_ax):
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=9)
+        ax.legend()
     fig.tight_layout()
     return fig
 
