@@ -38,9 +38,6 @@ SCROLLING_OUTPUTS: dict[str, list[str]] = {
                           "spread of the codes' means", "with KL and Bernoulli likelihood"],
     "03_categorical_failure.html": ["'logits/kernel', 'logits/bias'] when minimizing"],  # Keras' own warning
     "04_gumbel_max.html": ["ValueError: temperature must lie in"],  # the error the chapter shows on purpose
-    "05_gumbel_softmax_vae.html": ["share of test images per class", "annealed τ   after epoch",
-                                   "fixed τ = 1  after epoch", "1000-sample bound of the annealed",
-                                   "Jang et al. (2017), Table 2"],
     "06_straight_through.html": ["straight-through Gumbel-Softmax (annealed τ)   40", "ReinMax (τ = 1)       "],
     "07_vq_vae.html": ["number 2: encoder output in"],
     "A1_training_fast_on_a_cpu.html": ["AMD EPYC: avx2"],
