@@ -168,7 +168,7 @@ def curves(runs: dict, metric: str = "val_elbo", x: str = "epoch", ylabel: str |
     ax.set(xlabel="epoch" if x == "epoch" else "training time (s)",
            ylabel=ylabel or f"{metric} (nats per image)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=10)
     fig.tight_layout()
     return fig
 
