@@ -21,7 +21,7 @@ CITED = tomllib.loads((ROOT / "book" / "cited_numbers.toml").read_text())["numbe
 # The chapters whose prose is glued so far; the others still type their numbers (issue #21).
 GLUED = ["01_dense_vae.ipynb", "02_conv_vae.ipynb", "03_categorical_failure.ipynb", "04_gumbel_max.ipynb",
          "05_gumbel_softmax_vae.ipynb", "06_straight_through.ipynb", "07_vq_vae.ipynb", "08_estimator_bench.ipynb",
-         "A1_training_fast_on_a_cpu.ipynb"]
+         "A1_training_fast_on_a_cpu.ipynb", "B1_fashion_mnist.ipynb"]
 
 GLUE_PREFIX = "application/papermill.record/"
 DISPLAY_MATH = re.compile(r"\$\$.*?\$\$", re.DOTALL)
