@@ -36,8 +36,6 @@ MAY_SCROLL = re.compile(r"^\d+/\d+ .*/step|^Epoch \d+/\d+")
 SCROLLING_OUTPUTS: dict[str, list[str]] = {
     "03_categorical_failure.html": ["'logits/kernel', 'logits/bias'] when minimizing"],  # Keras' own warning
     "04_gumbel_max.html": ["ValueError: temperature must lie in"],  # the error the chapter shows on purpose
-    "07_vq_vae.html": ["number 2: encoder output in"],
-    "A1_training_fast_on_a_cpu.html": ["AMD EPYC: avx2"],
 }
 # textContent, not innerText: a box in a closed dropdown has no innerText, yet it scrolls when opened.
 SCROLLING_BOXES = """

@@ -58,16 +58,17 @@ def class_usage(usage, title: str | None = None, xlabel: str = "class", ylabel: 
     usage = np.asarray(usage)
     if usage.ndim != 2:
         raise ValueError(f"class_usage draws a (variables, classes) array, got shape {usage.shape}")
-    fig, ax = plt.subplots(figsize=(0.45 * usage.shape[1] + 2.0, 0.3 * usage.shape[0] + 1.2))
-    image = ax.imshow(usage, cmap="viridis", vmin=0.0, aspect="auto")
-    ax.set_xticks(range(usage.shape[1]))
-    ax.set_yticks(range(usage.shape[0]))
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    fig.colorbar(image, ax=ax, label=colorbar)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
+    with plt.rc_context({"font.size": 12}):  # as large as the body text at the column's width
+        fig, ax = plt.subplots(figsize=(0.45 * usage.shape[1] + 2.4, 0.3 * usage.shape[0] + 1.4))
+        image = ax.imshow(usage, cmap="viridis", vmin=0.0, aspect="auto")
+        ax.set_xticks(range(usage.shape[1]))
+        ax.set_yticks(range(usage.shape[0]))
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        fig.colorbar(image, ax=ax, label=colorbar)
+        if title:
+            ax.set_title(title)
+        fig.tight_layout()
     return fig
 
 
