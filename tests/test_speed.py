@@ -10,11 +10,13 @@ from vaecore import speed, speed_by_model, training
 
 
 def test_pipeline_table_gives_medians_and_ratios_to_the_reference():
-    rates = {path: [100.0, 300.0, 200.0] for path in speed.PATHS} | {"vaecore": [500.0, 400.0, 600.0]}
-    rows = {row["path"]: row for row in speed.table(rates)}
+    # 600 images an epoch, two epochs per run: 600 * 2 / (6 + 6) = 100 images per second, and so on.
+    runs = {path: [[6.0, 6.0], [2.0, 2.0], [3.0, 3.0]] for path in speed.PATHS}  # 100, 300, 200
+    runs["vaecore"] = [[2.0, 1.0], [3.0, 3.0], [1.0, 1.0]]  # 400, 200, 600
+    rows = {row["path"]: row for row in speed.table(runs, images=600)}
     assert rows["reference (tutorial loop)"]["median"] == 200.0
-    assert rows["vaecore (model.fit)"]["ratio"] == 2.5
-    assert rows["vaecore (model.fit)"]["runs"] == "500, 400, 600"
+    assert rows["vaecore (model.fit)"]["ratio"] == 2.0
+    assert rows["vaecore (model.fit)"]["runs"] == "400, 200, 600"
 
 
 def test_model_table_gives_each_path_its_median_spread_and_ratio_to_the_default():
@@ -41,3 +43,14 @@ def test_the_pipeline_benchmark_refuses_paths_without_the_reference_first():
         speed.compare(paths=("vaecore", "reference"))
     with pytest.raises(ValueError, match="paths must start with 'reference'"):
         speed.compare(paths=("reference", "turbo"))
+
+
+def test_cpu_features_name_the_cpu_then_every_feature(monkeypatch, tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("model name\t: Some CPU\nflags\t\t: fpu avx2 fma avx512f\n")
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda path, *a, **k: real_open(cpuinfo if path == "/proc/cpuinfo" else path,
+                                                                          *a, **k))
+    name, features = speed.cpu_features().split("\n")
+    assert name == "CPU: Some CPU"
+    assert features == "avx2 yes, fma yes, avx512f yes, avx512_bf16 no, amx_bf16 no, amx_tile no"

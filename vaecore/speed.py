@@ -42,14 +42,15 @@ FEATURES = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
 
 
 def cpu_features() -> str:
-    """Which of :data:`FEATURES` this CPU has, from /proc/cpuinfo (or why that is unknown)."""
+    """The CPU's model name, then which of :data:`FEATURES` it has, from /proc/cpuinfo (or why that is
+    unknown)."""
     try:
         text = open("/proc/cpuinfo").read()
     except OSError:
         return "CPU features unknown (no /proc/cpuinfo)"
     flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
     model = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "?")
-    return f"{model}: " + ", ".join(f"{feature} {'yes' if feature in flags else 'no'}" for feature in FEATURES)
+    return f"CPU: {model}\n" + ", ".join(f"{feature} {'yes' if feature in flags else 'no'}" for feature in FEATURES)
 
 
 def build(seed: int, latent_dim: int = 50, precision: str = "float32"):
@@ -58,7 +59,7 @@ def build(seed: int, latent_dim: int = 50, precision: str = "float32"):
             networks.conv_decoder(latent_dim, precision=precision))
 
 
-def reference_epochs(images: np.ndarray, epochs: int, batch_size: int = 32) -> float:
+def reference_epochs(images: np.ndarray, epochs: int, batch_size: int = 32) -> list[float]:
     encoder, decoder = build(seed=0)
     optimizer = keras.optimizers.Adam(1e-3)
     variables = encoder.trainable_weights + decoder.trainable_weights
@@ -80,14 +81,30 @@ def reference_epochs(images: np.ndarray, epochs: int, batch_size: int = 32) -> f
             train_step(x)
 
     one_epoch()  # warm-up: tracing
-    start = time.perf_counter()
+    seconds = []
     for _ in range(epochs):
+        start = time.perf_counter()
         one_epoch()
-    return time.perf_counter() - start
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+class EpochClock(keras.callbacks.Callback):
+    """The seconds each epoch of a ``fit`` took."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self.start)
 
 
 def vaecore_epochs(images: np.ndarray, epochs: int, batch_size: int = 128, precision: str = "float32",
-                   background_prefetch: bool = False) -> float:
+                   background_prefetch: bool = False) -> list[float]:
     vae = models.GaussianVAE(*build(seed=0, precision=precision), binarization="dynamic",
                              kl_estimator="monte_carlo")
     vae.compile(optimizer=keras.optimizers.Adam(1e-3), **training.execution_for(vae)._asdict())
@@ -98,9 +115,9 @@ def vaecore_epochs(images: np.ndarray, epochs: int, batch_size: int = 128, preci
         defaults.experimental_optimization.inject_prefetch = True
         batches = batches.prefetch(tf.data.AUTOTUNE).with_options(defaults)
     vae.fit(batches, epochs=1, verbose=0)  # warm-up: tracing
-    start = time.perf_counter()
-    vae.fit(batches, epochs=epochs, verbose=0)
-    return time.perf_counter() - start
+    clock = EpochClock()
+    vae.fit(batches, epochs=epochs, verbose=0, callbacks=[clock])
+    return clock.seconds
 
 
 PATHS = {
@@ -112,35 +129,38 @@ PATHS = {
 }
 
 
-def timed_run(path: str, images: int, epochs: int) -> float:
-    """Images per second of one path, measured in this process."""
+def timed_run(path: str, images: int, epochs: int) -> list[float]:
+    """The seconds each timed epoch of one path took, measured in this process."""
     pixels = data.to_unit_interval(data.load_mnist().x_train[:images])
-    return images * epochs / PATHS[path][1](pixels, epochs)
+    return PATHS[path][1](pixels, epochs)
 
 
-def timed_run_in_fresh_process(path: str, images: int, epochs: int) -> float:
+def timed_run_in_fresh_process(path: str, images: int, epochs: int) -> list[float]:
     command = [sys.executable, "-m", __spec__.name, "--path", path, "--images", str(images), "--epochs", str(epochs)]
     finished = subprocess.run(command, capture_output=True, text=True)
     if finished.returncode != 0:
         raise RuntimeError(f"benchmark run of {path!r} failed:\n{finished.stderr[-2000:]}")
-    return float(finished.stdout.split()[-1])
+    return [float(seconds) for seconds in finished.stdout.splitlines()[-1].split()]
 
 
-def compare(images: int = 6400, epochs: int = 4, repeats: int = 3, paths=tuple(PATHS)) -> dict[str, list[float]]:
-    """Images per second of each of ``paths`` (the first being the reference), one fresh process per run.
-    Timings on a shared 2-core machine vary by tens of percent from run to run: the paths take turns,
-    and medians are compared."""
+def compare(images: int = 6400, epochs: int = 4, repeats: int = 3,
+            paths=tuple(PATHS)) -> dict[str, list[list[float]]]:
+    """The seconds of every timed epoch of each of ``paths`` (the first being the reference), run by run,
+    one fresh process per run. Timings on a shared 2-core machine vary by tens of percent from run to run:
+    the paths take turns, and medians are compared (:func:`table`)."""
     if not paths or paths[0] != "reference" or set(paths) - set(PATHS):
         raise ValueError(f"paths must start with 'reference' and name paths of {list(PATHS)}, got {paths!r}")
-    rates = {path: [] for path in paths}
+    runs = {path: [] for path in paths}
     for _ in range(repeats):
         for path in paths:
-            rates[path].append(timed_run_in_fresh_process(path, images, epochs))
-    return rates
+            runs[path].append(timed_run_in_fresh_process(path, images, epochs))
+    return runs
 
 
-def table(rates: dict[str, list[float]]) -> list[dict]:
-    """One row per path: its median images per second, its runs, and its ratio to the reference's median."""
+def table(runs: dict[str, list[list[float]]], images: int) -> list[dict]:
+    """One row per path: its median images per second over runs (each run's rate over all its epochs of
+    ``images`` images), its runs' rates, and its ratio to the reference's median."""
+    rates = {path: [images * len(epochs) / sum(epochs) for epochs in path_runs] for path, path_runs in runs.items()}
     reference = float(np.median(rates["reference"]))
     return [{"path": PATHS[path][0], "median": float(np.median(values)),
              "runs": ", ".join(f"{v:.0f}" for v in values), "ratio": float(np.median(values)) / reference}
@@ -155,13 +175,13 @@ def main():
     parser.add_argument("--path", choices=PATHS, help="time one path in this process and print its rate")
     args = parser.parse_args()
     if args.path:
-        print(timed_run(args.path, args.images, args.epochs))
+        print(" ".join(f"{seconds:.4f}" for seconds in timed_run(args.path, args.images, args.epochs)))
         return
-    rates = compare(args.images, args.epochs, args.repeats)
+    runs = compare(args.images, args.epochs, args.repeats)
     print(cpu_features())
     print(f"the Hatena article's conv VAE: {args.images * args.epochs:,} images per timed run, {args.repeats} runs "
           "per path, each in a fresh process")
-    for row in table(rates):
+    for row in table(runs, args.images):
         print(f"{row['path']:<26} median {row['median']:6.0f} images/s  {row['ratio']:5.2f}x  (runs: {row['runs']})")
 
 
