@@ -54,3 +54,13 @@ def test_cpu_features_name_the_cpu_then_every_feature(monkeypatch, tmp_path):
     name, features = speed.cpu_features().split("\n")
     assert name == "CPU: Some CPU"
     assert features == "avx2 yes, fma yes, avx512f yes, avx512_bf16 no, amx_bf16 no, amx_tile no"
+
+
+def test_the_epoch_clock_times_every_epoch_of_a_fit():
+    import numpy as np
+    import keras
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    clock = training.EpochClock()
+    model.fit(np.zeros((8, 2)), np.zeros((8, 1)), epochs=3, verbose=0, callbacks=[clock])
+    assert len(clock.seconds) == 3 and all(seconds > 0 for seconds in clock.seconds)

@@ -89,20 +89,6 @@ def reference_epochs(images: np.ndarray, epochs: int, batch_size: int = 32) -> l
     return seconds
 
 
-class EpochClock(keras.callbacks.Callback):
-    """The seconds each epoch of a ``fit`` took."""
-
-    def __init__(self):
-        super().__init__()
-        self.seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self.start)
-
-
 def vaecore_epochs(images: np.ndarray, epochs: int, batch_size: int = 128, precision: str = "float32",
                    background_prefetch: bool = False) -> list[float]:
     vae = models.GaussianVAE(*build(seed=0, precision=precision), binarization="dynamic",
@@ -115,7 +101,7 @@ def vaecore_epochs(images: np.ndarray, epochs: int, batch_size: int = 128, preci
         defaults.experimental_optimization.inject_prefetch = True
         batches = batches.prefetch(tf.data.AUTOTUNE).with_options(defaults)
     vae.fit(batches, epochs=1, verbose=0)  # warm-up: tracing
-    clock = EpochClock()
+    clock = training.EpochClock()
     vae.fit(batches, epochs=epochs, verbose=0, callbacks=[clock])
     return clock.seconds
 
@@ -172,7 +158,7 @@ def main():
     parser.add_argument("--images", type=int, default=6400, help="training images per epoch")
     parser.add_argument("--epochs", type=int, default=4, help="timed epochs per path and repetition")
     parser.add_argument("--repeats", type=int, default=3, help="alternating repetitions of all paths")
-    parser.add_argument("--path", choices=PATHS, help="time one path in this process and print its rate")
+    parser.add_argument("--path", choices=PATHS, help="time one path in this process and print the seconds of each timed epoch")
     args = parser.parse_args()
     if args.path:
         print(" ".join(f"{seconds:.4f}" for seconds in timed_run(args.path, args.images, args.epochs)))

@@ -21,7 +21,6 @@ median images per second of each path, the spread of the runs, and their ratio; 
 import argparse
 import subprocess
 import sys
-import time
 
 import numpy as np
 
@@ -63,24 +62,13 @@ def execution(path: str, model) -> training.Execution:
             "steps": training.Execution(False, 25), "xla": training.Execution(True, 25)}[path]
 
 
-class EpochClock(keras.callbacks.Callback):
-    """Wall-clock time at the end of every epoch."""
-
-    def __init__(self):
-        super().__init__()
-        self.ends = []
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.ends.append(time.perf_counter())
-
-
 def timed_run(name: str, path: str, images: int, epochs: int) -> float:
     """Images per second of ``name`` on ``path`` after a first, untimed epoch, measured in this process."""
     build, batch_size, anneal, _ = MODELS[name]
     keras.utils.set_random_seed(0)
     model = build()
     chosen = execution(path, model)
-    clock = EpochClock()
+    clock = training.EpochClock()
     if name == "PixelCNN prior":
         codes = np.random.default_rng(0).integers(0, 128, (images, 7, 7)).astype(np.int32)
         training.fit_prior(model, codes, codes[:batch_size], epochs=epochs + 1, batch_size=batch_size,
@@ -89,7 +77,7 @@ def timed_run(name: str, path: str, images: int, epochs: int) -> float:
         pixels = data.to_unit_interval(data.load_mnist().x_train[:images])
         training.fit(model, pixels, learning_rate=1e-3, epochs=epochs + 1, batch_size=batch_size,
                      anneal_temperature=anneal, execution=chosen, callbacks=[clock], verbose=0)
-    return images * epochs / (clock.ends[-1] - clock.ends[0])
+    return images * epochs / sum(clock.seconds[1:])  # the first epoch traces and compiles
 
 
 def timed_run_in_fresh_process(name: str, path: str, images: int, epochs: int) -> float:

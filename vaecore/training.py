@@ -10,6 +10,7 @@ prior over codes.
 from __future__ import annotations
 
 import math
+import time
 from typing import NamedTuple
 
 import keras
@@ -73,6 +74,20 @@ def cosine_decay(initial: float, epochs: int, train_size: int, batch_size: int, 
     checks.number_in("floor", floor, 0.0, 1.0, "the share of the initial rate left at the end, e.g. 0.05")
     steps = epochs * math.ceil(train_size / batch_size)
     return keras.optimizers.schedules.CosineDecay(initial, decay_steps=steps, alpha=floor)
+
+
+class EpochClock(keras.callbacks.Callback):
+    """The wall-clock seconds each epoch of a ``fit`` took (``seconds``), for the speed benchmarks."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
 
 
 class TemperatureLog(keras.callbacks.Callback):
