@@ -7,6 +7,7 @@ final state is kept, as a terminal would show it, so committed outputs stay shor
 import re
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -36,6 +37,24 @@ def merged_streams(outputs: list) -> list:
     return merged
 
 
+def cell_seconds(cell) -> float:
+    """Seconds a code cell ran, from nbclient's timing record, which is then removed (it would change
+    every committed cell's metadata on each run)."""
+    timing = cell.metadata.pop("execution", {})
+    start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
+    if not (start and end):
+        return 0.0
+    return (datetime.fromisoformat(end.rstrip("Z")) - datetime.fromisoformat(start.rstrip("Z"))).total_seconds()
+
+
+def slowest_cells(notebook, count: int = 5) -> str:
+    """Where a notebook's time went: its slowest code cells, by index and first line."""
+    timed = [(cell_seconds(cell), index, cell.source.strip().splitlines()[0] if cell.source.strip() else "")
+             for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+    return "\n".join(f"  cell {index:>3}: {seconds:7.1f} s  {first[:60]}"
+                     for seconds, index, first in sorted(timed, reverse=True)[:count])
+
+
 DEFAULT_BUDGET_MINUTES = 15  # the book's promise: every chapter's full run in minutes, not hours
 
 
@@ -47,7 +66,7 @@ def execute(path: Path) -> float:
     """
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
-        notebook, timeout=None, kernel_name="python3", record_timing=False,
+        notebook, timeout=None, kernel_name="python3", record_timing=True,
         resources={"metadata": {"path": str(path.parent)}},
     )
     start = time.perf_counter()
@@ -56,6 +75,7 @@ def execute(path: Path) -> float:
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs = merged_streams(cell.outputs)
+    print(f"{path}: slowest cells\n{slowest_cells(notebook)}", flush=True)
     notebook.metadata.setdefault("vaecore", {})["run_seconds"] = round(seconds)
     nbformat.write(notebook, path)
     return seconds

@@ -17,7 +17,7 @@ IMAGES = np.zeros((2, 28, 28, 1), np.float32)
 CASES = {
     # checks and data: shapes, ranges, dtypes, sizes, unknown strings, missing files
     "image layout": (lambda: data.check_images(np.zeros((2, 28, 28))), r"shape \(2, 28, 28\), expected \(batch, 28, 28, 1\)"),
-    "uint8 range": (lambda: data.binarize_static(IMAGES + 200), r"values in \[200, 200\], expected intensities in \[0, 1\]"),
+    "uint8 range": (lambda: data.binarize_threshold(IMAGES + 200), r"values in \[200, 200\], expected intensities in \[0, 1\]"),
     "float where uint8": (lambda: data.to_unit_interval(np.zeros((2, 28, 28), np.float32)), "expected uint8 images"),
     "batch size": (lambda: data.train_dataset(IMAGES, 0), "batch_size must be an integer of at least 1, got 0"),
     "eval batch size": (lambda: data.eval_dataset(IMAGES, -5), "batch_size must be an integer of at least 1, got -5"),

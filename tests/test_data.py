@@ -101,9 +101,9 @@ def test_check_images_names_the_problem(images, message):
         data.check_images(images)
 
 
-def test_static_binarization_thresholds_at_one_half():
+def test_threshold_binarization_thresholds_at_one_half():
     levels = np.resize(np.float32([0.0, 0.5, 0.51, 1.0]), (1, 28, 28, 1))
-    np.testing.assert_array_equal(data.binarize_static(levels).ravel()[:4], [0.0, 0.0, 1.0, 1.0])
+    np.testing.assert_array_equal(data.binarize_threshold(levels).ravel()[:4], [0.0, 0.0, 1.0, 1.0])
 
 
 def test_fixed_binarization_is_seeded_and_unbiased(intensities):
@@ -116,8 +116,8 @@ def test_fixed_binarization_is_seeded_and_unbiased(intensities):
     np.testing.assert_allclose(mean, intensities[:1], atol=0.05)
 
 
-def test_dynamic_binarization_resamples_with_the_right_frequency(intensities):
-    draws = np.stack([data.binarize_dynamic(intensities[:1]).numpy() for _ in range(2000)])
+def test_stochastic_binarization_resamples_with_the_right_frequency(intensities):
+    draws = np.stack([data.binarize_stochastic(intensities[:1]).numpy() for _ in range(2000)])
     assert set(np.unique(draws)) <= {0.0, 1.0}
     assert not np.array_equal(draws[0], draws[1])
     np.testing.assert_allclose(draws.mean(axis=0), intensities[:1], atol=0.05)
@@ -198,8 +198,8 @@ def test_splits_hold_the_training_intensities_and_both_test_protocols(mnist):
     splits = data.splits(config)
     np.testing.assert_array_equal(splits.train, data.to_unit_interval(mnist.x_train[:300]))
     np.testing.assert_array_equal(splits.test_grey, data.to_unit_interval(mnist.x_test[:200]))
-    np.testing.assert_array_equal(splits.test_static, (splits.test_grey > 0.5).astype(np.float32))
-    np.testing.assert_array_equal(splits.test_dynamic, data.binarize_fixed(splits.test_grey, seed=0))
+    np.testing.assert_array_equal(splits.test_threshold, (splits.test_grey > 0.5).astype(np.float32))
+    np.testing.assert_array_equal(splits.test_stochastic, data.binarize_fixed(splits.test_grey, seed=0))
     np.testing.assert_array_equal(splits.test_labels, mnist.y_test[:200])
     assert splits.describe().endswith("300 train / 200 test images")
 

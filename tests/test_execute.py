@@ -35,5 +35,13 @@ def test_a_broken_chapter_is_named_left_untouched_and_the_others_still_run(tmp_p
     assert "failed: " in printed and "02_working.ipynb: executed" in printed
 
 
+def test_the_runner_prints_the_slowest_cells_and_commits_no_timing_metadata(tmp_path, capsys):
+    path = notebook(tmp_path / "03_timed.ipynb", "import time\ntime.sleep(0.3)", "")
+    assert runner.main([path]) == 0
+    assert "execution" not in nbformat.read(path, as_version=4).cells[0].metadata
+    slowest = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("  cell   0:"))
+    assert 0.3 <= float(slowest.split(":")[1].split("s")[0]) < 5 and "import time" in slowest
+
+
 def test_progress_bars_keep_only_their_final_screen():
     assert runner.final_screen("epoch 1 10%\repoch 1 100%\nnext\n") == "epoch 1 100%\nnext\n"

@@ -97,3 +97,16 @@ def test_code_maps_fill_exactly_the_cells_of_the_named_codes():
     assert [text.get_text() for text in fig.legends[0].texts] == ["code 0: 30.0% of uses", "code 2: 10.0% of uses"]
     with pytest.raises(ValueError, match=r"codes have shape \(2, 7, 7\), expected one .* \(3 images\)"):
         plots.code_maps(np.zeros((3, 28, 28)), codes[:2], {0: 0.3})
+
+
+def test_labelled_rows_wrap_long_strips_into_blocks_that_repeat_the_names():
+    images = np.random.default_rng(0).random((12, 28, 28, 1))
+    fig = plots.labelled_rows({"input": images, "model": images}, max_per_row=8)
+    drawn = [ax for ax in fig.axes if ax.images]
+    assert len(drawn) == 24 and len(fig.axes) == 2 * 2 * 6  # two blocks of six columns
+    names = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
+    assert names == ["input", "model", "input", "model"]
+    second_block_first_image = fig.axes[2 * 6].images[0].get_array()
+    np.testing.assert_array_equal(second_block_first_image, images[6, :, :, 0])
+    with pytest.raises(ValueError, match="max_per_row=0"):
+        plots.labelled_rows({"input": images}, max_per_row=0)

@@ -8,9 +8,9 @@ checked against the dataset's published facts before anything trains on them.
 
 Three binarizations, because a Bernoulli likelihood needs binary pixels:
 
-- ``binarize_dynamic``: a fresh Bernoulli draw every time an image is used (training);
+- ``binarize_stochastic``: a fresh Bernoulli draw every time an image is used (training);
 - ``binarize_fixed``:   one seeded draw, frozen, so test ELBOs are comparable;
-- ``binarize_static``:  the 0.5 threshold used by the source articles.
+- ``binarize_threshold``:  the 0.5 threshold used by the source articles.
 
 ``splits`` gives a chapter what it trains and tests on in one call. The images' layout and range
 are checked here too (``check_images``, ``image_batch``), for every module that takes images.
@@ -37,7 +37,7 @@ IMAGE_SHAPE = (28, 28, 1)  # MNIST's and Fashion-MNIST's images, with a channel 
 _LAYOUT_HINT = "use vaecore.data.to_unit_interval to turn (batch, 28, 28) uint8 MNIST into that layout."
 _RANGE_HINT = "pixel values must lie in [0, 1]; divide uint8 pixels by 255"
 ENV_VARIABLE = "VAECORE_DATA"
-STATIC_THRESHOLD = 0.5  # the source articles' binarization
+THRESHOLD = 0.5  # the source articles' binarization
 _KEYS = ("x_train", "y_train", "x_test", "y_test")
 _SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28, 28), "y_test": (10000,)}
 _LABEL_COUNTS = {
@@ -256,14 +256,14 @@ class Splits(NamedTuple):
     """What a chapter trains and tests on.
 
     ``train`` holds intensities in [0, 1] (a model binarizes each batch inside its step); the
-    test images come grey, under the 0.5 threshold (``test_static``, the sources' protocol) and
-    as one seeded Bernoulli draw (``test_dynamic``, the book's protocol), with their labels.
+    test images come grey, under the 0.5 threshold (``test_threshold``, the sources' protocol) and
+    as one seeded Bernoulli draw (``test_stochastic``, the book's protocol), with their labels.
     """
 
     train: np.ndarray
     test_grey: np.ndarray
-    test_static: np.ndarray
-    test_dynamic: np.ndarray
+    test_threshold: np.ndarray
+    test_stochastic: np.ndarray
     test_labels: np.ndarray
     data: ImageData
 
@@ -279,7 +279,7 @@ def splits(config, dataset: str = "mnist") -> Splits:
     checks.one_of("dataset", dataset, tuple(LOADERS))
     loaded = LOADERS[dataset]().subset(config.train_size, config.test_size)
     test_grey = to_unit_interval(loaded.x_test)
-    return Splits(to_unit_interval(loaded.x_train), test_grey, binarize_static(test_grey),
+    return Splits(to_unit_interval(loaded.x_train), test_grey, binarize_threshold(test_grey),
                   binarize_fixed(test_grey, seed=TEST_DRAW_SEED), loaded.y_test, loaded)
 
 
@@ -291,15 +291,15 @@ def to_unit_interval(images: np.ndarray) -> np.ndarray:
     return (images.astype(np.float32) / 255.0)[..., None]
 
 
-def binarize_static(images: np.ndarray) -> np.ndarray:
-    """The source articles' protocol: a pixel is 1 where its intensity exceeds ``STATIC_THRESHOLD``."""
+def binarize_threshold(images: np.ndarray) -> np.ndarray:
+    """The source articles' protocol: a pixel is 1 where its intensity exceeds ``THRESHOLD``."""
     check_images(images)
     return threshold(np.asarray(images)).numpy()
 
 
 def threshold(images: tf.Tensor) -> tf.Tensor:
-    """1 where an intensity exceeds ``STATIC_THRESHOLD``, else 0 (the static binarization, on the device)."""
-    return tf.cast(images > STATIC_THRESHOLD, tf.float32)
+    """1 where an intensity exceeds ``THRESHOLD``, else 0 (the 0.5 threshold, on the device)."""
+    return tf.cast(images > THRESHOLD, tf.float32)
 
 
 def binarize_fixed(images: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -309,18 +309,18 @@ def binarize_fixed(images: np.ndarray, seed: int = 0) -> np.ndarray:
     return (uniform < images).astype(np.float32)
 
 
-def binarize_dynamic(images: tf.Tensor) -> tf.Tensor:
+def binarize_stochastic(images: tf.Tensor) -> tf.Tensor:
     """A fresh Bernoulli draw per pixel, on the device; called inside every training step."""
     return tf.cast(draws.uniform(tf.shape(images), dtype=images.dtype) < images, images.dtype)
 
 
-TRAINING_BINARIZATIONS = {"dynamic": binarize_dynamic, "static": threshold, "none": tf.identity}
+TRAINING_BINARIZATIONS = {"stochastic": binarize_stochastic, "threshold": threshold, "none": tf.identity}
 
 
 def training_binarization(name: str):
     """The in-step binarization a model applies to each training batch, by name.
 
-    ``"dynamic"``: a fresh draw each time; ``"static"``: the 0.5 threshold; ``"none"``: the
+    ``"stochastic"``: a fresh draw each time; ``"threshold"``: the 0.5 threshold; ``"none"``: the
     images are binary already.
     """
     checks.one_of("binarization", name, tuple(TRAINING_BINARIZATIONS))
@@ -386,5 +386,5 @@ def image_batch(batch, binary: bool = False) -> tf.Tensor:
     if binary:
         tf.debugging.assert_equal(tf.reduce_max(x * (1.0 - x)), 0.0, message=(
             "evaluation images must be binary (0 or 1): binarize them with "
-            "vaecore.data.binarize_fixed or binarize_static first"))
+            "vaecore.data.binarize_fixed or binarize_threshold first"))
     return x

@@ -23,7 +23,7 @@ class TrackedModel(keras.Model):
     """What every model here shares: binarizing training batches in the step and tracking named terms.
 
     ``binarization`` says how training images (intensities in [0, 1]) become binary inside each
-    step: ``"dynamic"`` (a fresh draw each time), ``"static"`` (the 0.5 threshold) or ``"none"``
+    step: ``"stochastic"`` (a fresh draw each time), ``"threshold"`` (the 0.5 threshold) or ``"none"``
     (already binary). ``tracked`` names the terms the model reports, in order.
     """
 
@@ -60,7 +60,7 @@ class GaussianVAE(TrackedModel, contracts.Decoding, contracts.ImportanceSampled,
     from 1/n at the first step to 1 at step n (Sønderby et al., 2016); the tracked ``elbo`` stays the ELBO.
     """
 
-    def __init__(self, encoder, decoder, *, binarization="dynamic", kl_estimator="analytic", kl_warmup_steps=0,
+    def __init__(self, encoder, decoder, *, binarization="stochastic", kl_estimator="analytic", kl_warmup_steps=0,
                  **kwargs):
         super().__init__(binarization, ELBO_TERMS, **kwargs)
         checks.one_of("kl_estimator", kl_estimator, ("analytic", "monte_carlo"))
@@ -163,7 +163,7 @@ class CategoricalVAE(TrackedModel, contracts.Decoding, contracts.ImportanceSampl
     (an exact Gumbel-Max draw).
     """
 
-    def __init__(self, encoder, decoder, *, estimator: estimators.Estimator, binarization="dynamic", **kwargs):
+    def __init__(self, encoder, decoder, *, estimator: estimators.Estimator, binarization="stochastic", **kwargs):
         if not isinstance(estimator, estimators.Estimator):
             raise ValueError(f"estimator must be a vaecore.estimators.Estimator, got {estimator!r}; "
                              "pass e.g. estimators.GumbelSoftmax(temperature=1.0)")
@@ -262,7 +262,7 @@ class VQVAE(TrackedModel, contracts.Decoding, contracts.DeterministicCode):
     ``perplexity`` and ``codes_used`` (a fraction) count codes over a whole epoch or test set.
     """
 
-    def __init__(self, encoder, quantizer, decoder, *, binarization="dynamic", **kwargs):
+    def __init__(self, encoder, quantizer, decoder, *, binarization="stochastic", **kwargs):
         super().__init__(binarization, ("elbo", "reconstruction", "codebook_loss", "commitment_loss"), **kwargs)
         if not isinstance(quantizer, contracts.Quantizer):
             raise ValueError(f"quantizer must be a vaecore quantizer ({', '.join(quantizers.REGISTRY)}), got "

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import html
+import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+
+# A figure 7 inches wide fills the book's text column (about 684 px) at matplotlib's 100 dpi: 12-point
+# text is then about as large as the body text. The chapters' figures are drawn after importing this module.
+plt.rcParams["font.size"] = 12
 
 
 def image_grid(images, ncols: int = 8, title: str | None = None, scale: float = 1.0):
@@ -35,19 +40,30 @@ def reconstructions(originals, rows: dict[str, np.ndarray], scale: float = 1.0):
     return labelled_rows({"input": originals, **rows}, scale)
 
 
-def labelled_rows(rows: dict[str, np.ndarray], scale: float = 1.0):
-    """One row of images per name, the name written left of its row."""
+def labelled_rows(rows: dict[str, np.ndarray], scale: float = 1.0, max_per_row: int = 8):
+    """One row of images per name, the name written left of its row.
+
+    More than ``max_per_row`` images wrap into blocks of equal width, each block repeating the names,
+    so that a strip of twelve digits stays large enough to read on a phone.
+    """
+    if max_per_row < 1:
+        raise ValueError(f"max_per_row={max_per_row}: pass at least 1 image per row")
     rows = {name: np.asarray(images) for name, images in rows.items()}
-    ncols = max(len(images) for images in rows.values())
-    fig, axes = plt.subplots(len(rows), ncols, figsize=(scale * ncols, scale * len(rows) + 0.3), squeeze=False)
-    for axes_row, (name, images) in zip(axes, rows.items()):
-        for ax in axes_row:
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.set_frame_on(False)
-        for ax, image in zip(axes_row, images):
-            ax.imshow(image.reshape(image.shape[0], image.shape[1]), cmap="gray", vmin=0.0, vmax=1.0)
-        axes_row[0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=12)
+    longest = max(len(images) for images in rows.values())
+    blocks = math.ceil(longest / max_per_row)
+    ncols = math.ceil(longest / blocks)
+    fig, axes = plt.subplots(blocks * len(rows), ncols, figsize=(scale * ncols, scale * blocks * len(rows) + 0.3),
+                             squeeze=False)
+    for block in range(blocks):
+        for offset, (name, images) in enumerate(rows.items()):
+            axes_row = axes[block * len(rows) + offset]
+            for ax in axes_row:
+                ax.set_xticks([])
+                ax.set_yticks([])
+                ax.set_frame_on(False)
+            for ax, image in zip(axes_row, images[block * ncols:(block + 1) * ncols]):
+                ax.imshow(image.reshape(image.shape[0], image.shape[1]), cmap="gray", vmin=0.0, vmax=1.0)
+            axes_row[0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=12)
     fig.tight_layout()
     return fig
 
@@ -169,7 +185,8 @@ def curves(runs: dict, metric: str = "val_elbo", x: str = "epoch", ylabel: str |
     ax.set(xlabel="epoch" if x == "epoch" else "training time (s)",
            ylabel=ylabel or f"{metric} (nats per image)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=10)
+    # Below the plot, so that it never covers a curve.
+    ax.legend(fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     fig.tight_layout()
     return fig
 

@@ -91,7 +91,7 @@ def reference_epochs(images: np.ndarray, epochs: int, batch_size: int = 32) -> l
 
 def vaecore_epochs(images: np.ndarray, epochs: int, batch_size: int = 128, precision: str = "float32",
                    background_prefetch: bool = False) -> list[float]:
-    vae = models.GaussianVAE(*build(seed=0, precision=precision), binarization="dynamic",
+    vae = models.GaussianVAE(*build(seed=0, precision=precision), binarization="stochastic",
                              kl_estimator="monte_carlo")
     vae.compile(optimizer=keras.optimizers.Adam(1e-3), **training.execution_for(vae)._asdict())
     batches = data.train_dataset(images, batch_size=batch_size)
