@@ -52,15 +52,16 @@ def _table(rows: list[tuple[str, ...]]) -> nodes.table:
 
 class ChapterTimes(SphinxDirective):
     def run(self):
-        rows, total = [], 0.0
+        rows, total, reading = [], 0.0, 0
         for path in sorted((Path(self.env.srcdir) / "notebooks").glob("*.ipynb")):
             self.env.note_dependency(str(path))
             notebook = json.loads(path.read_text(encoding="utf-8"))
             seconds = notebook.get("metadata", {}).get("vaecore", {}).get("run_seconds")
             total += seconds or 0.0
+            reading += _reading_minutes(notebook)
             rows.append((_title(notebook), f"{_reading_minutes(notebook)} min",
                          "not recorded" if seconds is None else f"{seconds / 60:.1f} min"))
-        rows.append(("all chapters and appendices", "", f"{total / 60:.0f} min"))
+        rows.append(("all chapters and appendices", f"{reading} min", f"{total / 60:.0f} min"))
         return [_table(rows)]
 
 

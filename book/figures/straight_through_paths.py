@@ -7,10 +7,10 @@ a phone's screen instead of being scaled down with a wide figure.
 from _diagram import box, canvas, label
 
 ROWS = [
-    ("straight-through", "one-hot sample $z \\sim q$", "$J(\\pi_0)\\, g$"),
+    ("straight-through", "one-hot sample $z \\sim \\pi_0$", "$J(\\pi_0)\\, g$"),
     ("straight-through Gumbel-Softmax", "$z = \\mathrm{onehot}(\\arg\\max(\\ell + \\gamma))$",
-     "$\\frac{1}{\\tau} J(\\mathrm{softmax}(\\frac{\\ell + \\gamma}{\\tau}))\\, g$"),
-    ("ReinMax", "one-hot sample $z \\sim q$", "$2 J(\\pi_1)\\, g - \\frac{1}{2} J(\\pi_0)\\, g$"),
+     "$\\tau^{-1} J(\\mathrm{softmax}((\\ell + \\gamma) / \\tau))\\, g$"),
+    ("ReinMax", "one-hot sample $z \\sim \\pi_0$", "$2 J(\\pi_1)\\, g - \\frac{1}{2} J(\\pi_0)\\, g$"),
 ]
 
 
@@ -25,5 +25,5 @@ def draw(colors):
         box(ax, 2.55, top - 1.2, backward, colors, width=3.2, height=0.65, edge=colors["gradient"], size=10)
     label(ax, 0.05, 0.05, "$g$: the gradient arriving at $z$;  $\\gamma$: Gumbel noise;\n"
           "$\\pi_0 = \\mathrm{softmax}(\\ell)$;  $\\pi_1 = (\\mathrm{softmax}(\\ell / \\tau) + z)/2$;\n"
-          "$J(p) = \\mathrm{diag}(p) - p p^\\top$, the softmax's Jacobian", colors["muted"], size=10)
+          "$J(p) = \\mathrm{diag}(p) - p p^\\top$, the softmax's Jacobian", colors["text"], size=10)
     return figure
