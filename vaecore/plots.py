@@ -184,9 +184,11 @@ def curves(runs: dict, metric: str = "val_elbo", x: str = "epoch", ylabel: str |
                 color=f"C{names.index(name)}", label=name if first else None)
     ax.set(xlabel="epoch" if x == "epoch" else "training time (s)",
            ylabel=ylabel or f"{metric} (nats per image)")
+    if x == "epoch":
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
     # Below the plot, so that it never covers a curve.
-    ax.legend(fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1 if len(names) < 3 else 2)
     fig.tight_layout()
     return fig
 
