@@ -157,14 +157,14 @@ REINMAX_MINIMUM_TEMPERATURE = 1.0  # the reference implementation refuses lower 
 
 
 def reinmax_sample(logits: tf.Tensor, temperature) -> tf.Tensor:
-    """A one-hot sample D from softmax(logits) whose gradient is ReinMax's
+    """A one-hot sample z from softmax(logits) whose gradient is ReinMax's
     (Liu et al., 2023).
 
     Straight-through takes one Euler step of the softmax's Jacobian at pi0 =
     softmax(logits); ReinMax takes Heun's second-order step: with pi1 =
-    (softmax(logits / temperature) + D) / 2, the gradient for the logits is
+    (softmax(logits / temperature) + z) / 2, the gradient for the logits is
     2 J(pi1) g - J(pi0) g / 2, where J(p) = diag(p) - p p^T and g is the
-    gradient that arrives at D. The paper's reference implementation refuses
+    gradient that arrives at z. The paper's reference implementation refuses
     temperatures below 1, and so does this one.
     """
     _check_temperature(temperature, minimum=REINMAX_MINIMUM_TEMPERATURE)
