@@ -40,7 +40,7 @@ def test_the_runner_prints_the_slowest_cells_and_commits_no_timing_metadata(tmp_
     assert runner.main([path]) == 0
     assert "execution" not in nbformat.read(path, as_version=4).cells[0].metadata
     slowest = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("  cell   0:"))
-    assert 0.3 <= float(slowest.split(":")[1].split("s")[0]) < 5 and "import time" in slowest
+    assert float(slowest.split(":")[1].split("s")[0]) >= 0.3 and "import time" in slowest  # slept 0.3 s
 
 
 def test_progress_bars_keep_only_their_final_screen():
