@@ -77,6 +77,21 @@ def test_curves_draw_one_line_per_run_with_a_colour_per_name_and_a_style_per_see
         plots.curves(runs, metric="kl")
 
 
+def test_curves_fit_the_axis_to_later_epochs_only_when_epoch_1_would_stretch_it():
+    far = {"elbo": [-160.0, -100.0, -96.0, -95.0], "val_elbo": [-150.0, -99.0, -97.0, -94.0]}
+    ax = plots.training_curves({"run": far}).axes[0]
+    low, high = ax.get_ylim()
+    assert -160.0 < -150.0 < low < -99.0 < -94.0 < high
+    assert [text.get_text() for text in ax.texts] == ["epoch 1 off the axis: -160.0, -150.0"]
+    near = {"elbo": [-104.0, -100.0, -96.0, -95.0]}  # 1 nat outside a 5-nat range: left as it is
+    ax = plots.training_curves({"run": near}).axes[0]
+    assert ax.get_ylim()[0] < -104.0 and not ax.texts
+    from vaecore.training import Run
+
+    ax = plots.curves({"a": Run({"val_elbo": far["elbo"]}, 4, 1.0, 1.0)}).axes[0]
+    assert -160.0 < ax.get_ylim()[0] and ax.texts
+
+
 def test_latent_usage_sorts_each_model_by_kl_and_draws_the_threshold():
     from types import SimpleNamespace
 

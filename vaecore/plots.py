@@ -148,10 +148,39 @@ def training_curves(histories: dict[str, dict[str, list[float]]], metric: str = 
             ax.plot(epochs, history[f"val_{metric}"], "--", color=line.get_color(), label=f"{name} (test)")
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"{metric} (nats per image)")
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    _scale_to_later_epochs(ax, [values for history in histories.values() for key, values in history.items()
+                                if key in (metric, f"val_{metric}")])
     ax.grid(alpha=0.3)
-    ax.legend()
+    _legend_below(ax, len(ax.lines))
     fig.tight_layout()
     return fig
+
+
+def _legend_below(ax, entries: int) -> None:
+    """The legend under the axes, so that it never covers a curve."""
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1 if entries < 3 else 2)
+
+
+def _scale_to_later_epochs(ax, series) -> None:
+    """Fit the y-axis to epochs 2 on when epoch 1 lies further outside their range than that range is wide.
+
+    A first epoch far from the rest would squeeze every later difference into a sliver of the axis; its
+    points are then left off the axis, and a note in the corner says where they are.
+    """
+    later = [value for values in series for value in values[1:]]
+    first = [values[0] for values in series if len(values) > 1]
+    if not later:
+        return
+    low, high = min(later), max(later)
+    span = high - low
+    outside = [value for value in first if value < low - span or value > high + span]
+    if not outside or span == 0:
+        return
+    ax.set_ylim(low - 0.1 * span, high + 0.1 * span)
+    shown = ", ".join(f"{value:.1f}" for value in sorted(outside))
+    ax.text(0.99, 0.03, f"epoch 1 off the axis: {shown}", transform=ax.transAxes, ha="right", va="bottom",
+            fontsize=10, color="grey")
 
 
 LINE_STYLES = ("-", "--", ":", "-.")
@@ -186,9 +215,9 @@ def curves(runs: dict, metric: str = "val_elbo", x: str = "epoch", ylabel: str |
            ylabel=ylabel or f"{metric} (nats per image)")
     if x == "epoch":
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    _scale_to_later_epochs(ax, [run.history[metric] for run in runs.values()])
     ax.grid(alpha=0.3)
-    # Below the plot, so that it never covers a curve.
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1 if len(names) < 3 else 2)
+    _legend_below(ax, len(names))
     fig.tight_layout()
     return fig
 
