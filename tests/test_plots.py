@@ -92,6 +92,20 @@ def test_curves_fit_the_axis_to_later_epochs_only_when_epoch_1_would_stretch_it(
     assert -160.0 < ax.get_ylim()[0] and ax.texts
 
 
+def test_the_legend_sits_below_the_axis_label_however_many_entries_it_has():
+    from vaecore.training import Run
+
+    for names in (["a"], [f"estimator {i}" for i in range(7)]):
+        runs = {name: Run({"val_elbo": [-200.0, -150.0, -140.0]}, 3, 1.0, 1.0) for name in names}
+        fig = plots.curves(runs)
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        legend = fig.legends[0].get_window_extent(renderer)
+        label = fig.axes[0].xaxis.label.get_window_extent(renderer)
+        assert legend.y1 <= label.y0, (names, legend, label)
+        assert len(fig.legends[0].get_texts()) == len(names)
+
+
 def test_latent_usage_sorts_each_model_by_kl_and_draws_the_threshold():
     from types import SimpleNamespace
 

@@ -140,7 +140,8 @@ def code_maps(images, codes, shares: dict[int, float], ncols: int = 4):
 
 def training_curves(histories: dict[str, dict[str, list[float]]], metric: str = "elbo"):
     """One line per run: training ``metric`` per epoch, and ``val_<metric>`` dashed if present."""
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    entries = sum(1 + (f"val_{metric}" in history) for history in histories.values())
+    fig, ax = _figure_with_legend_below(6, 3.5, entries)
     for name, history in histories.items():
         epochs = np.arange(1, len(history[metric]) + 1)
         (line,) = ax.plot(epochs, history[metric], label=f"{name} (train)")
@@ -152,14 +153,24 @@ def training_curves(histories: dict[str, dict[str, list[float]]], metric: str = 
     _scale_to_later_epochs(ax, [values for history in histories.values() for key, values in history.items()
                                 if key in (metric, f"val_{metric}")])
     ax.grid(alpha=0.3)
-    _legend_below(ax, len(ax.lines))
-    fig.tight_layout()
+    _legend_below(fig, entries)
     return fig
 
 
-def _legend_below(ax, entries: int) -> None:
-    """The legend under the axes, so that it never covers a curve."""
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1 if entries < 3 else 2)
+def _legend_columns(entries: int) -> int:
+    return 1 if entries < 3 else 2
+
+
+def _figure_with_legend_below(width: float, height: float, entries: int):
+    """A one-axes figure, taller by the rows of a legend below it; the constrained layout keeps the legend
+    clear of the axis label."""
+    rows = math.ceil(entries / _legend_columns(entries))
+    return plt.subplots(figsize=(width, height + 0.3 * rows), layout="constrained")
+
+
+def _legend_below(fig, entries: int) -> None:
+    """The legend under the axes and their label, so that it never covers a curve."""
+    fig.legend(loc="outside lower center", ncol=_legend_columns(entries))
 
 
 def _scale_to_later_epochs(ax, series) -> None:
@@ -197,8 +208,8 @@ def curves(runs: dict, metric: str = "val_elbo", x: str = "epoch", ylabel: str |
         raise ValueError(f"x={x!r}: use 'epoch' or 'seconds'")
     if not runs:
         raise ValueError("runs is empty: pass at least one training.Run")
-    fig, ax = plt.subplots(figsize=(7, 3.8))
     names = list(dict.fromkeys(key[0] if isinstance(key, tuple) else key for key in runs))
+    fig, ax = _figure_with_legend_below(7, 3.8, len(names))
     seeds = list(dict.fromkeys(key[1] for key in runs if isinstance(key, tuple)))
     for key, run in runs.items():
         name, seed = key if isinstance(key, tuple) else (key, None)
@@ -217,8 +228,7 @@ def curves(runs: dict, metric: str = "val_elbo", x: str = "epoch", ylabel: str |
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     _scale_to_later_epochs(ax, [run.history[metric] for run in runs.values()])
     ax.grid(alpha=0.3)
-    _legend_below(ax, len(names))
-    fig.tight_layout()
+    _legend_below(fig, len(names))
     return fig
 
 
