@@ -64,7 +64,7 @@ if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
 def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
                      "--allow-file-access-from-files"):
         options.add_argument(argument)
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
