@@ -57,6 +57,18 @@ def test_labelled_rows_and_class_usage():
         plots.class_usage(np.ones(10))
 
 
+def test_labelled_rows_name_a_short_row_only_where_it_has_images_and_title_the_columns():
+    images = np.random.default_rng(0).random((10, 28, 28, 1))
+    fig = plots.labelled_rows({"input": images[:1], "variable 3": images}, max_per_row=5,
+                              column_titles=[str(k) for k in range(10)])
+    labels = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
+    assert labels == ["input", "variable 3", "variable 3"]  # two blocks of 5; the input has no second block
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == [str(k) for k in range(10)]
+    with pytest.raises(ValueError, match="column_titles has 3 titles for rows of up to 10 images"):
+        plots.labelled_rows({"a": images}, column_titles=["0", "1", "2"])
+
+
 def test_curves_draw_one_line_per_run_with_a_colour_per_name_and_a_style_per_seed():
     from vaecore.training import Run
 

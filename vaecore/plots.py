@@ -40,30 +40,42 @@ def reconstructions(originals, rows: dict[str, np.ndarray], scale: float = 1.0):
     return labelled_rows({"input": originals, **rows}, scale)
 
 
-def labelled_rows(rows: dict[str, np.ndarray], scale: float = 1.0, max_per_row: int = 8):
-    """One row of images per name, the name written left of its row.
+def labelled_rows(rows: dict[str, np.ndarray], scale: float = 1.0, max_per_row: int = 8,
+                  column_titles: list[str] | None = None):
+    """One row of images per name, the name written left of its row; ``column_titles`` above the columns.
 
-    More than ``max_per_row`` images wrap into blocks of equal width, each block repeating the names,
-    so that a strip of twelve digits stays large enough to read on a phone.
+    More than ``max_per_row`` images wrap into blocks of equal width, each block repeating the names of the
+    rows it shows (a row shorter than the others is named only where it has images), so that a strip of
+    twelve digits stays large enough to read on a phone.
     """
     if max_per_row < 1:
         raise ValueError(f"max_per_row={max_per_row}: pass at least 1 image per row")
     rows = {name: np.asarray(images) for name, images in rows.items()}
     longest = max(len(images) for images in rows.values())
+    if column_titles is not None and len(column_titles) != longest:
+        raise ValueError(f"column_titles has {len(column_titles)} titles for rows of up to {longest} images: "
+                         "pass one title per column")
     blocks = math.ceil(longest / max_per_row)
     ncols = math.ceil(longest / blocks)
-    fig, axes = plt.subplots(blocks * len(rows), ncols, figsize=(scale * ncols, scale * blocks * len(rows) + 0.3),
-                             squeeze=False)
+    title_space = 0.3 * blocks if column_titles is not None else 0.0
+    fig, axes = plt.subplots(blocks * len(rows), ncols,
+                             figsize=(scale * ncols, scale * blocks * len(rows) + 0.3 + title_space), squeeze=False)
     for block in range(blocks):
+        columns = slice(block * ncols, (block + 1) * ncols)
         for offset, (name, images) in enumerate(rows.items()):
             axes_row = axes[block * len(rows) + offset]
             for ax in axes_row:
                 ax.set_xticks([])
                 ax.set_yticks([])
                 ax.set_frame_on(False)
-            for ax, image in zip(axes_row, images[block * ncols:(block + 1) * ncols]):
+            shown = images[columns]
+            for ax, image in zip(axes_row, shown):
                 ax.imshow(image.reshape(image.shape[0], image.shape[1]), cmap="gray", vmin=0.0, vmax=1.0)
-            axes_row[0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=12)
+            if len(shown):
+                axes_row[0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=12)
+        if column_titles is not None:
+            for ax, title in zip(axes[block * len(rows)], column_titles[columns]):
+                ax.set_title(title, fontsize=12)
     fig.tight_layout()
     return fig
 
