@@ -1,10 +1,11 @@
 """Every page of the built book, opened in headless Chromium as a reader would see it.
 
 Checks what a reader notices and a build does not: tables that came out as pipe text, math left untypeset,
-images that did not load, requests to the network, pages wider than a phone, code or output boxes that
-scroll sideways at desktop width, and test or machine details in the outputs. With ``VAECORE_SCREENSHOTS=1``
-a full-page screenshot of every page, light and dark, at desktop and phone width, is written to
-``_build/screenshots`` for a maintainer to look at (off by default: they take most of the test's time).
+images that did not load, requests to the network, pages wider than a phone, figures a phone shrinks until
+their text is too small to read, code, output or table boxes that scroll sideways at desktop width, and test or
+machine details in the outputs. With ``VAECORE_SCREENSHOTS=1`` a full-page screenshot of every page, light
+and dark, at desktop and phone width, is written to ``_build/screenshots`` for a maintainer to look at (off
+by default: they take most of the test's time).
 """
 
 import os
@@ -34,14 +35,31 @@ MAY_SCROLL = re.compile(r"^\d+/\d+ .*/step|^Epoch \d+/\d+")
 # lines written before the column was measured (77 characters of code font). Each goes when its chapter
 # is re-executed with shorter lines; the test fails on a name that no longer scrolls.
 SCROLLING_OUTPUTS: dict[str, list[str]] = {
-    "03_categorical_failure.html": ["'logits/kernel', 'logits/bias'] when minimizing"],  # Keras' own warning
     "04_gumbel_max.html": ["ValueError: temperature must lie in"],  # the error the chapter shows on purpose
 }
-# textContent, not innerText: a box in a closed dropdown has no innerText, yet it scrolls when opened.
+# Each scrolling code or output box by its longest line, each scrolling results table by its header. textContent,
+# not innerText: a box in a closed dropdown has no innerText, yet it scrolls when opened.
 SCROLLING_BOXES = """
-return [...document.querySelectorAll('main pre')]
-  .filter(box => box.scrollWidth > box.clientWidth + 1)
+const wide = box => box.scrollWidth > box.clientWidth + 1;
+const boxes = [...document.querySelectorAll('main pre')].filter(wide)
   .map(box => box.textContent.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), ''));
+const tables = [...document.querySelectorAll('div.cell_output table')].filter(wide)
+  .map(table => 'a table headed: ' + table.rows[0].textContent);
+return boxes.concat(tables);
+"""
+# Images are decoded after the load event: until then a figure has no size.
+WAIT_FOR_IMAGES = """
+const done = arguments[arguments.length - 1];
+Promise.all([...document.images].map(image => image.decode().catch(() => null))).then(() => done(true));
+"""
+# Output figures a phone shows narrower than PHONE_FIGURE_WIDTH px (or their own width, if narrower), which
+# book.css keeps them at: [natural width, shown width].
+PHONE_FIGURE_WIDTH = 540
+SHRUNK_FIGURES = f"""
+return [...document.querySelectorAll('div.cell_output img')]
+  .filter(img => img.naturalWidth > 0)
+  .map(img => [img.naturalWidth, Math.round(img.getBoundingClientRect().width)])
+  .filter(([natural, shown]) => shown < Math.min(natural, {PHONE_FIGURE_WIDTH}) - 1);
 """
 
 # Text a reader sees, without code and outputs (where $ and | are legitimate).
@@ -84,10 +102,18 @@ def pages(built_book):
     return [page for page in found if not is_redirect(page)]
 
 
+def set_width(browser, width, height=900):
+    """A viewport exactly ``width`` px wide: headless Chromium keeps windows at least 500 px wide, so a phone's
+    width is emulated."""
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+
+
 def open_page(browser, page, width):
-    browser.set_window_size(width, 900)
+    set_width(browser, width)
     browser.get(page.as_uri())
     assert browser.execute_async_script(WAIT_FOR_MATH), f"MathJax failed on {page.name}"
+    browser.execute_async_script(WAIT_FOR_IMAGES)
 
 
 def test_every_page_reads_as_a_reader_expects(browser, built_book):
@@ -116,6 +142,10 @@ def test_every_page_reads_as_a_reader_expects(browser, built_book):
             overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
             if overflow > 1:
                 problems.append(f"{name}: {overflow} px wider than a {width} px window")
+            if width == WIDTHS["phone"]:
+                shrunk = browser.execute_script(SHRUNK_FIGURES)
+                problems += [f"{name}: a figure {natural} px wide is shown {shown} px wide at {width} px, "
+                             f"its text too small to read" for natural, shown in shrunk]
             if width == WIDTHS["desktop"]:
                 longest = browser.execute_script(SCROLLING_BOXES)
                 named = tuple(SCROLLING_OUTPUTS.get(page.name, ()))
@@ -134,7 +164,7 @@ def test_every_page_reads_as_a_reader_expects(browser, built_book):
             if os.environ.get("VAECORE_SCREENSHOTS") != "1":
                 continue
             height = browser.execute_script("return document.documentElement.scrollHeight")
-            browser.set_window_size(width, min(height, 30_000))  # the whole page in one picture
+            set_width(browser, width, min(height, 30_000))  # the whole page in one picture
             for theme in ("light", "dark"):
                 browser.execute_script(f"document.documentElement.dataset.theme = '{theme}'")
                 browser.save_screenshot(str(shots / f"{name.replace('/', '_')[:-5]}-{label}-{theme}.png"))
