@@ -34,9 +34,7 @@ MAY_SCROLL = re.compile(r"^\d+/\d+ .*/step|^Epoch \d+/\d+")
 # Output boxes that still scroll at desktop width, each named by the start of its longest line: printed
 # lines written before the column was measured (77 characters of code font). Each goes when its chapter
 # is re-executed with shorter lines; the test fails on a name that no longer scrolls.
-SCROLLING_OUTPUTS: dict[str, list[str]] = {
-    "04_gumbel_max.html": ["ValueError: temperature must lie in"],  # the error the chapter shows on purpose
-}
+SCROLLING_OUTPUTS: dict[str, list[str]] = {}
 # Each scrolling code or output box by its longest line, each scrolling results table by its header. textContent,
 # not innerText: a box in a closed dropdown has no innerText, yet it scrolls when opened.
 SCROLLING_BOXES = """
