@@ -50,12 +50,12 @@ WAIT_FOR_IMAGES = """
 const done = arguments[arguments.length - 1];
 Promise.all([...document.images].map(image => image.decode().catch(() => null))).then(() => done(true));
 """
-# Output figures a phone shows narrower than PHONE_FIGURE_WIDTH px (or their own width, if narrower), which
-# book.css keeps them at: [natural width, shown width].
+# Figures and drawings (the shown one of each light/dark pair) that a phone shows narrower than
+# PHONE_FIGURE_WIDTH px (or their own width, if narrower), which book.css keeps them at: [natural, shown width].
 PHONE_FIGURE_WIDTH = 540
 SHRUNK_FIGURES = f"""
-return [...document.querySelectorAll('div.cell_output img')]
-  .filter(img => img.naturalWidth > 0)
+return [...document.querySelectorAll('main img')]
+  .filter(img => img.naturalWidth > 0 && img.offsetParent !== null)
   .map(img => [img.naturalWidth, Math.round(img.getBoundingClientRect().width)])
   .filter(([natural, shown]) => shown < Math.min(natural, {PHONE_FIGURE_WIDTH}) - 1);
 """

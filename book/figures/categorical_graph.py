@@ -11,8 +11,9 @@ def draw(colors):
     gradient_arrows(ax, colors, back, [(2.9, 1.8), (1.8, 0.6)])
     ax.text(back, 3.45, "×", color=colors["gradient"], fontsize=26, ha="center", va="center")
     label(ax, back - 0.45, 1.7, "gradient", colors["gradient"], rotation=90, va="center")
-    label(ax, x + 1.45, 3.35, "an integer: no gradient\nreaches $\\ell$ through it", colors["gradient"], size=10,
-          va="bottom")
+    # Beside the cut, not beside the KL box, so that it reads as a note about the sampled class.
+    label(ax, back - 0.3, 3.45, "an integer:\nno gradient\nreaches $\\ell$", colors["gradient"], size=10,
+          ha="right", va="center")
     label(ax, side, 4.45, "the KL's gradient\nstill reaches $\\ell$", colors["muted"], size=10, ha="center",
           va="bottom")
     return figure
