@@ -143,13 +143,15 @@ def results_page(values: dict[str, dict]) -> str:
 
     return f"""# Results
 
-Every model the book trains on MNIST, on one protocol: the test ELBO in nats per image (higher is better) on
+Every main model the book trains on MNIST (not the side runs: other seeds, and the Qiita article's networks
+retrained as VAEs), on one protocol: the test ELBO in nats per image (higher is better) on
 the test set's one seeded Bernoulli draw (the stochastic protocol), one latent sample per image and the KL in closed form; the best
 bound on $\\log p(x)$ is the importance-weighted bound of the chapter (chapter 1: $k = 200$; chapter 2: $k = 50$; chapter 5:
 $k = 1000$), or, for one 10-way code, $\\log p(x)$ itself, summed over the codes; for the VQ-VAE (whose
 posterior is a point mass, so its ELBO is the reconstruction plus the log-prior of its codes), its ELBO under
 the PixelCNN prior fitted to its codes (the PixelCNN's minutes are not counted). Minutes are training time on
-two CPU cores. The numbers are inserted from each chapter's run when the book is built.
+two CPU cores, of two kinds of machine (the introduction says which chapter ran where): compare them within a
+chapter only. The numbers are inserted from each chapter's run when the book is built.
 
 {_table(MODEL_HEADER, [_cells(row, show) for row in MODELS])}
 
