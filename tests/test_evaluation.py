@@ -144,3 +144,16 @@ def test_latent_usage_by_hand():
     np.testing.assert_allclose(usage.mean_variance, [np.var(4.0 * ink), 0.0, 0.0], rtol=1e-4, atol=1e-12)
     # The second coordinate costs KL yet says nothing about the image: active units count only the first.
     assert usage.active() == 1 and usage.active(threshold=1.0) == 0
+
+
+def test_a_seeded_evaluation_repeats_its_draws_after_fit_compiled_the_test_step():
+    keras.utils.set_random_seed(0)
+    vae = models.GaussianVAE(networks.dense_encoder(2, (16,)), networks.dense_decoder(2, (16,)))
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+    test = data.binarize_fixed(np.random.default_rng(0).random((64, 28, 28, 1), dtype=np.float32), seed=0)
+    vae.fit(test, epochs=1, batch_size=32, validation_data=test, verbose=0)  # compiles the test step
+    first = evaluation.evaluate_terms(vae, test, seed=0)["elbo"]
+    keras.utils.set_random_seed(0)  # what a chapter did before: the compiled step keeps drawing on
+    assert evaluation.evaluate_terms(vae, test)["elbo"] != first
+    assert evaluation.evaluate_terms(vae, test, seed=0)["elbo"] == first
+    assert evaluation.evaluate_terms(vae, test, seed=1)["elbo"] != first

@@ -17,12 +17,18 @@ import keras
 from vaecore import checks, contracts, data, losses
 
 
-def evaluate_terms(model: keras.Model, images, batch_size: int = 1000) -> dict[str, float]:
+def evaluate_terms(model: keras.Model, images, batch_size: int = 1000,
+                   seed: int | None = None) -> dict[str, float]:
     """Every term ``model`` tracks in its ``test_step``, averaged over binary ``images``.
 
     For a VAE: ``elbo``, ``reconstruction``, ``kl``; a VQ-VAE adds its loss terms, ``perplexity`` and
-    ``codes_used``.
+    ``codes_used``. With a ``seed`` the step's draws of z are reproducible: the global seed is reset
+    and the test step traced afresh, since a step compiled earlier (by ``fit``'s validation) keeps
+    drawing from the seed generator it was traced with, which resetting the seed does not rewind.
     """
+    if seed is not None:
+        keras.utils.set_random_seed(checks.integer_at_least("seed", seed, 0))
+        model.test_function = None  # evaluate() compiles a new step on the new generator
     results = model.evaluate(data.eval_dataset(images, batch_size), verbose=0, return_dict=True)
     return {name: float(value) for name, value in results.items()}
 

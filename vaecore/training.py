@@ -77,7 +77,8 @@ def cosine_decay(initial: float, epochs: int, train_size: int, batch_size: int, 
 
 
 class EpochClock(keras.callbacks.Callback):
-    """The wall-clock seconds each epoch of a ``fit`` took (``seconds``), for the speed benchmarks."""
+    """The wall-clock seconds each epoch of a ``fit`` took (``seconds``); from the second epoch on,
+    without the tracing and compiling of the first."""
 
     def __init__(self):
         super().__init__()
