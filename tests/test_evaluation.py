@@ -2,6 +2,7 @@
 bounds against codes decoded one by one, and cluster agreement by hand."""
 
 import itertools
+import logging
 import math
 
 import keras
@@ -157,3 +158,23 @@ def test_a_seeded_evaluation_repeats_its_draws_after_fit_compiled_the_test_step(
     assert evaluation.evaluate_terms(vae, test)["elbo"] != first
     assert evaluation.evaluate_terms(vae, test, seed=0)["elbo"] == first
     assert evaluation.evaluate_terms(vae, test, seed=1)["elbo"] != first
+
+
+def test_seeded_evaluations_retrace_quietly():
+    """Each seeded evaluation traces a new test step on purpose; TensorFlow's warning about frequent
+    retracing would print a long line into every chapter that scores several models."""
+    keras.utils.set_random_seed(0)
+    vae = models.GaussianVAE(networks.dense_encoder(2, (16,)), networks.dense_decoder(2, (16,)))
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+    test = data.binarize_fixed(np.random.default_rng(0).random((64, 28, 28, 1), dtype=np.float32), seed=0)
+    records, level = [], tf.get_logger().level
+    handler = logging.Handler()
+    handler.emit = records.append
+    tf.get_logger().addHandler(handler)
+    try:
+        for seed in range(8):
+            evaluation.evaluate_terms(vae, test, seed=seed)
+    finally:
+        tf.get_logger().removeHandler(handler)
+    assert not [r for r in records if "retracing" in r.getMessage()]
+    assert tf.get_logger().level == level  # put back
