@@ -95,6 +95,11 @@ def test_curves_fit_the_axis_to_later_epochs_only_when_epoch_1_would_stretch_it(
     low, high = ax.get_ylim()
     assert -160.0 < -150.0 < low < -99.0 < -94.0 < high
     assert [text.get_text() for text in ax.texts] == ["epoch 1 off the axis: -160.0, -150.0"]
+    # the note names every epoch-1 point the axis leaves out, not only the ones that made it rescale
+    mixed = {"elbo": [-160.0, -100.0, -96.0, -95.0], "val_elbo": [-101.5, -99.0, -97.0, -94.0]}
+    ax = plots.training_curves({"run": mixed}).axes[0]
+    assert ax.get_ylim()[0] > -101.5
+    assert [text.get_text() for text in ax.texts] == ["epoch 1 off the axis: -160.0, -101.5"]
     near = {"elbo": [-104.0, -100.0, -96.0, -95.0]}  # 1 nat outside a 5-nat range: left as it is
     ax = plots.training_curves({"run": near}).axes[0]
     assert ax.get_ylim()[0] < -104.0 and not ax.texts

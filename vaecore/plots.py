@@ -200,8 +200,10 @@ def _scale_to_later_epochs(ax, series) -> None:
     outside = [value for value in first if value < low - span or value > high + span]
     if not outside or span == 0:
         return
-    ax.set_ylim(low - 0.1 * span, high + 0.1 * span)
-    shown = ", ".join(f"{value:.1f}" for value in sorted(outside))
+    bottom, top = low - 0.1 * span, high + 0.1 * span
+    ax.set_ylim(bottom, top)
+    off = [value for value in first if not bottom <= value <= top]  # every curve's point the axis leaves out
+    shown = ", ".join(f"{value:.1f}" for value in sorted(off))
     ax.text(0.99, 0.03, f"epoch 1 off the axis: {shown}", transform=ax.transAxes, ha="right", va="bottom",
             fontsize=10, color="grey")
 
