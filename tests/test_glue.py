@@ -73,6 +73,8 @@ def test_every_glue_reference_names_a_glued_value(path):
         if "::" in reference:
             other, key = reference.split("::")[0], reference.split("::")[1].split(":")[0]
             assert key in glued_values((path.parent / other).with_suffix(".ipynb")), f"{path.name}: {reference}"
+            # myst-nb splits a reference at its last ':', so one without a format spec names no key
+            assert reference.count(":") > 2, f"{path.name}: {reference} needs a format spec (e.g. ':.2f')"
         else:
             assert key in values, f"{path.name} refers to {key!r}, which its outputs do not glue"
 
