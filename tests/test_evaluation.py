@@ -147,11 +147,17 @@ def test_latent_usage_by_hand():
     assert usage.active() == 1 and usage.active(threshold=1.0) == 0
 
 
-def test_a_seeded_evaluation_repeats_its_draws_after_fit_compiled_the_test_step():
+def small_compiled_vae_and_images():
+    """A 2-d Gaussian VAE, compiled, and 64 binary images: enough to compile and run a test step."""
     keras.utils.set_random_seed(0)
     vae = models.GaussianVAE(networks.dense_encoder(2, (16,)), networks.dense_decoder(2, (16,)))
     vae.compile(optimizer=keras.optimizers.Adam(1e-3))
     test = data.binarize_fixed(np.random.default_rng(0).random((64, 28, 28, 1), dtype=np.float32), seed=0)
+    return vae, test
+
+
+def test_a_seeded_evaluation_repeats_its_draws_after_fit_compiled_the_test_step():
+    vae, test = small_compiled_vae_and_images()
     vae.fit(test, epochs=1, batch_size=32, validation_data=test, verbose=0)  # compiles the test step
     first = evaluation.evaluate_terms(vae, test, seed=0)["elbo"]
     keras.utils.set_random_seed(0)  # what a chapter did before: the compiled step keeps drawing on
@@ -163,10 +169,7 @@ def test_a_seeded_evaluation_repeats_its_draws_after_fit_compiled_the_test_step(
 def test_seeded_evaluations_retrace_quietly():
     """Each seeded evaluation traces a new test step on purpose; TensorFlow's warning about frequent
     retracing would print a long line into every chapter that scores several models."""
-    keras.utils.set_random_seed(0)
-    vae = models.GaussianVAE(networks.dense_encoder(2, (16,)), networks.dense_decoder(2, (16,)))
-    vae.compile(optimizer=keras.optimizers.Adam(1e-3))
-    test = data.binarize_fixed(np.random.default_rng(0).random((64, 28, 28, 1), dtype=np.float32), seed=0)
+    vae, test = small_compiled_vae_and_images()
     records, level = [], tf.get_logger().level
     handler = logging.Handler()
     handler.emit = records.append
