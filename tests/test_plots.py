@@ -156,3 +156,16 @@ def test_labelled_rows_wrap_long_strips_into_blocks_that_repeat_the_names():
     np.testing.assert_array_equal(second_block_first_image, images[6, :, :, 0])
     with pytest.raises(ValueError, match="max_per_row=0"):
         plots.labelled_rows({"input": images}, max_per_row=0)
+
+
+def test_labelled_rows_keep_the_images_at_their_scale_beside_long_names():
+    images = np.random.default_rng(0).random((6, 28, 28, 1))
+    fig = plots.labelled_rows({"conv VAE, prior": images, "VQ-VAE, PixelCNN": images}, scale=0.9)
+    width, height = fig.get_size_inches()
+    for ax in fig.axes:
+        box = ax.get_position()
+        # An image shrinks to fit its cell, so the smaller side of the cell is the image's size.
+        assert min(box.width * width, box.height * height) > 0.7 * 0.9
+    fig.canvas.draw()
+    labels = [ax.yaxis.label.get_window_extent() for ax in fig.axes if ax.get_ylabel()]
+    assert min(box.x0 for box in labels) >= 0  # every name inside the figure

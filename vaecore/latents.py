@@ -160,12 +160,14 @@ def reinmax_sample(logits: tf.Tensor, temperature) -> tf.Tensor:
     """A one-hot sample z from softmax(logits) whose gradient is ReinMax's
     (Liu et al., 2023).
 
-    Straight-through takes one Euler step of the softmax's Jacobian at pi0 =
-    softmax(logits); ReinMax takes Heun's second-order step: with pi1 =
-    (softmax(logits / temperature) + z) / 2, the gradient for the logits is
-    2 J(pi1) g - J(pi0) g / 2, where J(p) = diag(p) - p p^T and g is the
-    gradient that arrives at z. The paper's reference implementation refuses
-    temperatures below 1, and so does this one.
+    Where straight-through approximates the reward's difference between two
+    codes by its slope at one of them (an Euler step), ReinMax averages the
+    slopes at both (Heun's trapezoid rule). In expectation this gives, with
+    pi0 = softmax(logits) and pi1 = (softmax(logits / temperature) + z) / 2,
+    the gradient 2 J(pi1) g - J(pi0) g / 2 for the logits, where
+    J(p) = diag(p) - p p^T and g is the gradient that arrives at z. The
+    paper's reference implementation refuses temperatures below 1, and so
+    does this one.
     """
     _check_temperature(temperature, minimum=REINMAX_MINIMUM_TEMPERATURE)
     logits = tf.convert_to_tensor(logits)

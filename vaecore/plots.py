@@ -7,6 +7,7 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.textpath import TextPath
 
 # A figure 7 inches wide fills the book's text column (about 684 px) at matplotlib's 100 dpi: 12-point
 # text is then about as large as the body text. The chapters' figures are drawn after importing this module.
@@ -58,8 +59,11 @@ def labelled_rows(rows: dict[str, np.ndarray], scale: float = 1.0, max_per_row: 
     blocks = math.ceil(longest / max_per_row)
     ncols = math.ceil(longest / blocks)
     title_space = 0.3 * blocks if column_titles is not None else 0.0
+    # The names take their own width, so that the images keep about `scale` inches each.
+    name_space = max(_text_inches(name) for name in rows) + 0.2
     fig, axes = plt.subplots(blocks * len(rows), ncols,
-                             figsize=(scale * ncols, scale * blocks * len(rows) + 0.3 + title_space), squeeze=False)
+                             figsize=(scale * ncols + name_space, scale * blocks * len(rows) + 0.3 + title_space),
+                             squeeze=False)
     for block in range(blocks):
         columns = slice(block * ncols, (block + 1) * ncols)
         for offset, (name, images) in enumerate(rows.items()):
@@ -78,6 +82,11 @@ def labelled_rows(rows: dict[str, np.ndarray], scale: float = 1.0, max_per_row: 
                 ax.set_title(title, fontsize=12)
     fig.tight_layout()
     return fig
+
+
+def _text_inches(text: str, points: float = 12) -> float:
+    """Width of one line of text at the given font size, in inches."""
+    return TextPath((0, 0), text, size=points).get_extents().width / 72 if text else 0.0
 
 
 def class_usage(usage, title: str | None = None, xlabel: str = "class", ylabel: str = "variable",
