@@ -29,10 +29,17 @@ def test_figures_have_one_panel_per_image():
     assert len(curves.axes[0].lines) == 2
 
 
-def test_latent_scatter_draws_one_group_per_label_and_refuses_other_sizes():
-    codes = np.random.default_rng(0).normal(size=(30, 2))
-    fig = plots.latent_scatter(codes, np.arange(30) % 3)
-    assert len(fig.axes[0].collections) == 3
+def test_latent_scatter_mixes_the_labels_draw_order_and_names_each_in_the_legend():
+    codes = np.random.default_rng(0).normal(size=(300, 2))
+    labels = np.repeat(np.arange(3), 100)  # sorted: drawn in this order, label 2 would cover the rest
+    fig = plots.latent_scatter(codes, labels)
+    (points,) = fig.axes[0].collections
+    drawn = points.get_offsets()
+    last_drawn = [int(np.flatnonzero((codes == point).all(axis=1))[0]) for point in drawn[-30:]]
+    assert len(set(labels[last_drawn])) == 3  # the last points drawn come from every label
+    colours = {tuple(np.round(c, 3)) for c in points.get_facecolors()}
+    assert len(colours) == 3
+    assert [text.get_text() for text in fig.axes[0].get_legend().get_texts()] == ["0", "1", "2"]
     with pytest.raises(ValueError, match="2-dimensional codes"):
         plots.latent_scatter(np.zeros((5, 3)), np.zeros(5))
 

@@ -7,6 +7,7 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.lines import Line2D
 from matplotlib.textpath import TextPath
 
 # A figure 7 inches wide fills the book's text column (about 684 px) at matplotlib's 100 dpi: 12-point
@@ -285,12 +286,14 @@ def latent_scatter(codes, labels, title: str | None = None):
     if codes.ndim != 2 or codes.shape[1] != 2:
         raise ValueError(f"latent_scatter draws 2-dimensional codes, got shape {codes.shape}")
     fig, ax = plt.subplots(figsize=(6.2, 5))
-    for digit in np.unique(labels):
-        chosen = labels == digit
-        ax.scatter(*codes[chosen].T, s=3, alpha=0.6, color=plt.cm.tab10(int(digit) % 10), label=str(digit))
+    # One scatter in a shuffled order: drawn class by class, the last class would cover the others.
+    order = np.random.default_rng(0).permutation(len(labels))
+    ax.scatter(*codes[order].T, s=3, alpha=0.6, c=plt.cm.tab10(labels[order].astype(int) % 10))
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
-    ax.legend(markerscale=4, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="digit")
+    handles = [Line2D([], [], marker="o", linestyle="", color=plt.cm.tab10(int(digit) % 10), label=str(digit))
+               for digit in np.unique(labels)]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="digit")
     if title:
         ax.set_title(title)
     fig.tight_layout()
