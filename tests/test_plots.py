@@ -176,3 +176,5 @@ def test_labelled_rows_keep_the_images_at_their_scale_beside_long_names():
     fig.canvas.draw()
     labels = [ax.yaxis.label.get_window_extent() for ax in fig.axes if ax.get_ylabel()]
     assert min(box.x0 for box in labels) >= 0  # every name inside the figure
+    wide = plots.labelled_rows({"reconstruction": np.repeat(images, 2, axis=0)[:8]})
+    assert wide.get_size_inches()[0] <= plots.COLUMN_INCHES  # shrunk to the column, not beyond it

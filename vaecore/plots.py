@@ -13,6 +13,7 @@ from matplotlib.textpath import TextPath
 # A figure 7 inches wide fills the book's text column (about 684 px) at matplotlib's 100 dpi: 12-point
 # text is then about as large as the body text. The chapters' figures are drawn after importing this module.
 plt.rcParams["font.size"] = 12
+COLUMN_INCHES = 7.0
 
 
 def image_grid(images, ncols: int = 8, title: str | None = None, scale: float = 1.0):
@@ -60,8 +61,10 @@ def labelled_rows(rows: dict[str, np.ndarray], scale: float = 1.0, max_per_row: 
     blocks = math.ceil(longest / max_per_row)
     ncols = math.ceil(longest / blocks)
     title_space = 0.3 * blocks if column_titles is not None else 0.0
-    # The names take their own width, so that the images keep about `scale` inches each.
+    # The names take their own width, so that the images keep about `scale` inches each, as far as the
+    # column allows: a figure wider than the column would be shrunk, its text with it.
     name_space = max(_text_inches(name) for name in rows) + 0.2
+    scale = min(scale, (COLUMN_INCHES - name_space) / ncols)
     fig, axes = plt.subplots(blocks * len(rows), ncols,
                              figsize=(scale * ncols + name_space, scale * blocks * len(rows) + 0.3 + title_space),
                              squeeze=False)
