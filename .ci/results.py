@@ -75,7 +75,7 @@ MODELS = [
     Row("20 × 10 code, straight-through", "06_straight_through", "st_long", "long_epochs", "st_long_minutes"),
     Row("20 × 10 code, ReinMax", "06_straight_through", "rm_long", "long_epochs", "rm_long_minutes"),
     Row("VQ-VAE, 7 × 7 grid of 128 codes, restarts; uniform prior, then a PixelCNN prior", "07_vq_vae",
-        "vq_uniform_elbo", "vq_epochs", "vq_minutes", "vq_bound"),
+        "vq_uniform_elbo", "vq_epochs", "vq_with_prior_minutes", "vq_bound"),
     Row("conv VAE, 16-d code, the VQ-VAE's budget", "07_vq_vae", "gaussian_elbo", "vq_epochs",
         "gaussian_minutes"),
 ]
@@ -149,9 +149,9 @@ the test set's one seeded Bernoulli draw (the stochastic protocol), one latent s
 bound on $\\log p(x)$ is the importance-weighted bound of the chapter (chapter 1: $k = 200$; chapter 2: $k = 50$; chapter 5:
 $k = 1000$), or, for one 10-way code, $\\log p(x)$ itself, summed over the codes; for the VQ-VAE (whose
 posterior is a point mass, so its ELBO is the reconstruction plus the log-prior of its codes), its ELBO under
-the PixelCNN prior fitted to its codes (the PixelCNN's minutes are not counted). Minutes are training time on
-two CPU cores, of two kinds of machine (the introduction says which chapter ran where): compare them within a
-chapter only. The numbers are inserted from each chapter's run when the book is built.
+the PixelCNN prior fitted to its codes (its minutes include the PixelCNN's training). Minutes are training time on
+two CPU cores of one kind of machine (an AMD EPYC with AVX2); a run's minutes vary from run to run by as
+much as many of their differences (chapter 8 times two seeds of each estimator), so compare them loosely. The numbers are inserted from each chapter's run when the book is built.
 
 {_table(MODEL_HEADER, [_cells(row, show) for row in MODELS])}
 

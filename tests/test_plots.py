@@ -5,7 +5,15 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+import matplotlib.pyplot as plt  # noqa: E402
+
 from vaecore import plots  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
 
 
 def test_results_table_is_an_html_table_with_one_row_per_result():
