@@ -184,3 +184,5 @@ def test_labelled_rows_keep_the_images_at_their_scale_beside_long_names():
     assert min(box.x0 for box in labels) >= 0  # every name inside the figure
     wide = plots.labelled_rows({"reconstruction": np.repeat(images, 2, axis=0)[:8]})
     assert wide.get_size_inches()[0] <= plots.COLUMN_INCHES  # shrunk to the column, not beyond it
+    with pytest.raises(ValueError, match="leave no room for 8 images"):
+        plots.labelled_rows({"a row name so long that it leaves no room at all for its images": images[:1].repeat(8, 0)})

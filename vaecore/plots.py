@@ -64,6 +64,9 @@ def labelled_rows(rows: dict[str, np.ndarray], scale: float = 1.0, max_per_row: 
     # The names take their own width, so that the images keep about `scale` inches each, as far as the
     # column allows: a figure wider than the column would be shrunk, its text with it.
     name_space = max(_text_inches(name) for name in rows) + 0.2
+    if COLUMN_INCHES - name_space < 0.25 * ncols:
+        raise ValueError(f"row names {name_space:.1f} inches wide leave no room for {ncols} images in the "
+                         f"{COLUMN_INCHES}-inch column: shorten the names or lower max_per_row")
     scale = min(scale, (COLUMN_INCHES - name_space) / ncols)
     fig, axes = plt.subplots(blocks * len(rows), ncols,
                              figsize=(scale * ncols + name_space, scale * blocks * len(rows) + 0.3 + title_space),
