@@ -176,7 +176,7 @@ def test_labelled_rows_wrap_long_strips_into_blocks_that_repeat_the_names():
 def test_labelled_rows_keep_the_images_at_their_scale_beside_long_names():
     images = np.random.default_rng(0).random((6, 28, 28, 1))
     fig = plots.labelled_rows({"conv VAE, prior": images, "VQ-VAE, PixelCNN": images}, scale=0.9)
-    width, height = fig.get_size_inches()
+    width = fig.get_size_inches()[0]
     fig.canvas.draw()
     for ax in fig.axes:
         assert ax.get_position(original=False).width * width > 0.78  # the image as drawn, in inches
