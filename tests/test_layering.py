@@ -22,7 +22,7 @@ ALLOWED = {
     "quantizers": {"checks", "contracts", "latents", "losses"},
     "priors": {"checks", "losses"},
     "models": {"checks", "contracts", "data", "estimators", "latents", "losses", "quantizers"},
-    "evaluation": {"checks", "contracts", "data", "losses"},
+    "evaluation": {"checks", "contracts", "data", "losses", "runtime"},
     "training": {"checks", "data", "estimators", "runtime"},
     "speed": {"data", "latents", "losses", "models", "networks", "training"},
     "pages": set(),

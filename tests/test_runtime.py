@@ -1,3 +1,5 @@
+import logging
+
 import pytest
 
 from vaecore import runtime
@@ -25,3 +27,40 @@ def test_smoke_mode_shrinks_epochs_and_data_only(monkeypatch):
     assert "run mode: full" in full.describe()
     with pytest.raises(ValueError, match="at least one epoch"):
         full.epochs(0)
+
+
+def retrace_seven_times():
+    """Call one tf.function with seven input shapes: TensorFlow warns about frequent retracing."""
+    import tensorflow as tf
+
+    double = tf.function(lambda x: 2 * x)
+    for n in range(1, 8):
+        double(tf.zeros([n]))
+
+
+class Records(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def test_quiet_retracing_drops_the_retracing_warning_and_only_it():
+    logger = logging.getLogger("tensorflow")
+    records = Records()
+    logger.addHandler(records)
+    try:
+        retrace_seven_times()
+        loud = list(records.messages)
+        records.messages.clear()
+        with runtime.quiet_retracing():
+            retrace_seven_times()
+            logger.warning("another warning")
+        quiet = list(records.messages)
+    finally:
+        logger.removeHandler(records)
+    assert any("triggered tf.function retracing" in message for message in loud)
+    assert quiet == ["another warning"]
+    assert logger.filters == []

@@ -2,7 +2,7 @@
 
 One idea per submodule, and who may import whom (an arrow means "imports"):
 
-- ``runtime``    seeds, the smoke switch (``VAECORE_SMOKE``) and a stopwatch -> checks;
+- ``runtime``    seeds, the smoke switch (``VAECORE_SMOKE``), a stopwatch, quiet intended retracing -> checks;
 - ``checks``     argument checks with messages that say what to pass instead;
 - ``contracts``  what the modules ask of each other, as types: the protocols a model or a quantizer declares;
 - ``draws``      random draws inside training steps: fast under XLA, reproducible from one seed;
@@ -20,7 +20,7 @@ One idea per submodule, and who may import whom (an arrow means "imports"):
 - ``models``     VAEs as ``keras.Model`` subclasses -> contracts, data, latents, losses, estimators,
                  quantizers, checks;
 - ``evaluation`` test-set scores, importance-weighted, enumerated and code-prior bounds, clusters
-                 -> contracts, data, losses, checks;
+                 -> contracts, data, losses, runtime, checks;
 - ``training``   ``model.fit`` with a timer, compiled per model kind, learning-rate and temperature schedules,
                  a prior's fit -> data, estimators, runtime, checks;
 - ``plots``      figures and results tables;

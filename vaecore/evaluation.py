@@ -14,7 +14,7 @@ import tensorflow as tf
 
 import keras
 
-from vaecore import checks, contracts, data, losses
+from vaecore import checks, contracts, data, losses, runtime
 
 
 def evaluate_terms(model: keras.Model, images, batch_size: int = 1000,
@@ -32,13 +32,8 @@ def evaluate_terms(model: keras.Model, images, batch_size: int = 1000,
     else:
         keras.utils.set_random_seed(checks.integer_at_least("seed", seed, 0))
         model.test_function = None  # evaluate() compiles a new step on the new generator
-        logger = tf.get_logger()
-        level = logger.level
-        logger.setLevel("ERROR")  # the new trace is intended: TensorFlow's warning about retracing is noise
-        try:
+        with runtime.quiet_retracing():
             results = model.evaluate(batches, verbose=0, return_dict=True)
-        finally:
-            logger.setLevel(level)
     return {name: float(value) for name, value in results.items()}
 
 

@@ -1,4 +1,4 @@
-"""Run configuration: reproducible seeds and the smoke switch.
+"""Run configuration: reproducible seeds, the smoke switch, and quiet intended retracing.
 
 Smoke mode (``VAECORE_SMOKE=1``) exists so that CI can execute every notebook
 quickly. It only shrinks the number of epochs and the amount of data; every
@@ -7,7 +7,9 @@ code path stays the same as in a full run.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import logging
 import os
 import time
 
@@ -103,3 +105,25 @@ class Stopwatch:
 
     def __exit__(self, *exc_info) -> None:
         self.seconds = time.perf_counter() - self._start
+
+
+class _DropRetracingWarnings(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def quiet_retracing():
+    """Drop TensorFlow's warning about frequent retracing inside the block, and only that warning.
+
+    Each new model's ``fit`` or ``evaluate`` traces a new step from the same Python code, so a chapter
+    that trains several models trips TensorFlow's frequent-retracing detector: those traces are
+    intended, and the warning would only clutter the page.
+    """
+    logger = logging.getLogger("tensorflow")  # what tf.get_logger() returns
+    retracing = _DropRetracingWarnings()
+    logger.addFilter(retracing)
+    try:
+        yield
+    finally:
+        logger.removeFilter(retracing)

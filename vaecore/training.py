@@ -159,7 +159,7 @@ def fit(vae: keras.Model, images: np.ndarray, *, learning_rate, epochs: int, bat
     vae.compile(optimizer=keras.optimizers.Adam(learning_rate), **execution._asdict())
     batches = data.train_dataset(images, batch_size=batch_size, seed=seed)
     validation_data = None if validation is None else data.eval_dataset(validation)
-    with runtime.Stopwatch() as clock:
+    with runtime.quiet_retracing(), runtime.Stopwatch() as clock:
         history = vae.fit(batches, epochs=epochs, validation_data=validation_data, callbacks=list(callbacks),
                           verbose=verbose)
     return Run(history.history, epochs, clock.seconds, epochs * len(images) / clock.seconds)
@@ -179,7 +179,7 @@ def fit_prior(prior: keras.Model, codes: np.ndarray, validation_codes: np.ndarra
     execution = execution_for(prior) if execution is None else execution
     prior.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), **execution._asdict())
-    with runtime.Stopwatch() as clock:
+    with runtime.quiet_retracing(), runtime.Stopwatch() as clock:
         history = prior.fit(codes, codes, batch_size=batch_size, epochs=epochs,
                             validation_data=(validation_codes, validation_codes), callbacks=list(callbacks),
                             verbose=verbose)
