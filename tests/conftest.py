@@ -12,7 +12,7 @@ from vaecore import data, runtime
 @pytest.fixture(autouse=True)
 def train_with_xla(monkeypatch):
     """Unit tests train as the chapters' full runs do, with XLA, even where CI turns it off for the
-    notebooks' smoke runs (``VAECORE_XLA=0`` in .ci/test)."""
+    notebooks' smoke runs (``VAECORE_XLA=0`` in .ci/test and .ci/test-wheel)."""
     monkeypatch.delenv(runtime.XLA_VARIABLE, raising=False)
 
 

@@ -17,6 +17,7 @@ def test_pipeline_table_gives_medians_and_ratios_to_the_reference():
     assert rows["reference (tutorial loop)"]["median"] == 200.0
     assert rows["vaecore (model.fit)"]["ratio"] == 2.0
     assert rows["vaecore (model.fit)"]["runs"] == "400, 200, 600"
+    assert rows["vaecore (model.fit)"]["rates"] == [400.0, 200.0, 600.0]
 
 
 def test_model_table_gives_each_path_its_median_spread_and_ratio_to_the_default():
@@ -45,15 +46,29 @@ def test_the_pipeline_benchmark_refuses_paths_without_the_reference_first():
         speed.compare(paths=("reference", "turbo"))
 
 
-def test_cpu_features_name_the_cpu_then_every_feature(monkeypatch, tmp_path):
+def fake_cpuinfo(monkeypatch, tmp_path, flags):
     cpuinfo = tmp_path / "cpuinfo"
-    cpuinfo.write_text("model name\t: Some CPU\nflags\t\t: fpu avx2 fma avx512f\n")
+    cpuinfo.write_text(f"model name\t: Some CPU\nflags\t\t: {flags}\n")
     real_open = open
     monkeypatch.setattr("builtins.open", lambda path, *a, **k: real_open(cpuinfo if path == "/proc/cpuinfo" else path,
                                                                           *a, **k))
+
+
+def test_cpu_features_name_the_cpu_then_every_feature(monkeypatch, tmp_path):
+    fake_cpuinfo(monkeypatch, tmp_path, "fpu avx2 fma avx512f")
     name, features = speed.cpu_features().split("\n")
     assert name == "CPU: Some CPU"
     assert features == "avx2 yes, fma yes, avx512f yes, avx512_bf16 no, amx_bf16 no, amx_tile no"
+
+
+@pytest.mark.parametrize("flags, phrase", [
+    ("fpu avx2 fma", "a CPU with neither avx512_bf16 nor AMX"),
+    ("avx2 avx512f avx512_bf16", "a CPU with avx512_bf16 but without AMX"),
+    ("avx512_bf16 amx_bf16 amx_tile", "a CPU with AMX"),
+])
+def test_the_page_says_what_the_cpu_offers_bfloat16(monkeypatch, tmp_path, flags, phrase):
+    fake_cpuinfo(monkeypatch, tmp_path, flags)
+    assert speed.bfloat16_hardware() == phrase
 
 
 def test_the_epoch_clock_times_every_epoch_of_a_fit():

@@ -41,16 +41,39 @@ from vaecore import data, latents, losses, models, networks, training
 FEATURES = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
 
 
-def cpu_features() -> str:
-    """The CPU's model name, then which of :data:`FEATURES` it has, from /proc/cpuinfo (or why that is
-    unknown)."""
+def _cpuinfo() -> tuple[str, set[str]] | None:
+    """The CPU's model name and flags from /proc/cpuinfo, or None where Linux does not report them."""
     try:
         text = open("/proc/cpuinfo").read()
     except OSError:
+        return None
+    lines = text.splitlines()
+    flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
+    model = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "?")
+    return model, set(flags)
+
+
+def cpu_features() -> str:
+    """The CPU's model name, then which of :data:`FEATURES` it has (or why that is unknown)."""
+    info = _cpuinfo()
+    if info is None:
         return "CPU features unknown (no /proc/cpuinfo)"
-    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
-    model = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "?")
+    model, flags = info
     return f"CPU: {model}\n" + ", ".join(f"{feature} {'yes' if feature in flags else 'no'}" for feature in FEATURES)
+
+
+def bfloat16_hardware() -> str:
+    """What this CPU offers bfloat16 arithmetic, as a phrase for the page: "a CPU with avx512_bf16 but
+    without AMX" and the like."""
+    info = _cpuinfo()
+    if info is None:
+        return "a CPU whose features are unknown"
+    flags = info[1]
+    if "amx_bf16" in flags:
+        return "a CPU with AMX"
+    if "avx512_bf16" in flags:
+        return "a CPU with avx512_bf16 but without AMX"
+    return "a CPU with neither avx512_bf16 nor AMX"
 
 
 def build(seed: int, latent_dim: int = 50, precision: str = "float32"):
@@ -145,10 +168,12 @@ def compare(images: int = 6400, epochs: int = 4, repeats: int = 3,
 
 def table(runs: dict[str, list[list[float]]], images: int) -> list[dict]:
     """One row per path: its median images per second over runs (each run's rate over all its epochs of
-    ``images`` images), its runs' rates, and its ratio to the reference's median."""
+    ``images`` images), its runs' rates (``rates``, and as text in ``runs``), and its ratio to the
+    reference's median."""
     rates = {path: [images * len(epochs) / sum(epochs) for epochs in path_runs] for path, path_runs in runs.items()}
     reference = float(np.median(rates["reference"]))
     return [{"path": PATHS[path][0], "median": float(np.median(values)),
+             "rates": values,
              "runs": ", ".join(f"{v:.0f}" for v in values), "ratio": float(np.median(values)) / reference}
             for path, values in rates.items()]
 
