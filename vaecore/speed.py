@@ -44,7 +44,8 @@ FEATURES = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
 def _cpuinfo() -> tuple[str, set[str]] | None:
     """The CPU's model name and flags from /proc/cpuinfo, or None where Linux does not report them."""
     try:
-        text = open("/proc/cpuinfo").read()
+        with open("/proc/cpuinfo") as cpuinfo:
+            text = cpuinfo.read()
     except OSError:
         return None
     lines = text.splitlines()
