@@ -11,20 +11,21 @@ from vaecore import speed, speed_by_model, training
 
 def test_pipeline_table_gives_medians_and_ratios_to_the_reference():
     # 600 images an epoch, two epochs per run: 600 * 2 / (6 + 6) = 100 images per second, and so on.
-    runs = {path: [[6.0, 6.0], [2.0, 2.0], [3.0, 3.0]] for path in speed.PATHS}  # 100, 300, 200
-    runs["vaecore"] = [[2.0, 1.0], [3.0, 3.0], [1.0, 1.0]]  # 400, 200, 600
-    rows = {row["path"]: row for row in speed.table(runs, images=600)}
-    assert rows["reference (tutorial loop)"]["median"] == 200.0
+    runs = {path: [[6.0, 6.0], [2.0, 2.0], [3.0, 3.0]] for path in speed.PATHS}  # 1,000, 3,000, 2,000
+    runs["vaecore"] = [[2.0, 1.0], [3.0, 3.0], [1.0, 1.0]]  # 4,000, 2,000, 6,000
+    rows = {row["path"]: row for row in speed.table(runs, images=6000)}
+    assert rows["reference (tutorial loop)"]["median"] == 2000.0
     assert rows["vaecore (model.fit)"]["ratio"] == 2.0
-    assert rows["vaecore (model.fit)"]["runs"] == "400, 200, 600"
-    assert rows["vaecore (model.fit)"]["rates"] == [400.0, 200.0, 600.0]
+    # Thousands separators, so runs are parted by slashes rather than commas.
+    assert rows["vaecore (model.fit)"]["runs"] == "4,000 / 2,000 / 6,000"
+    assert rows["vaecore (model.fit)"]["rates"] == [4000.0, 2000.0, 6000.0]
 
 
 def test_model_table_gives_each_path_its_median_spread_and_ratio_to_the_default():
-    rates = {"ReinMax": {"default": [10.0, 30.0, 20.0], "compiled": [35.0, 25.0, 30.0]}}
+    rates = {"ReinMax": {"default": [1e3, 3e3, 2e3], "compiled": [3500.0, 2500.0, 3e3]}}
     (row,) = speed_by_model.table(rates)
-    assert (row["default"], row["compiled"], row["compiled ratio"]) == (20.0, 30.0, 1.5)
-    assert row["compiled runs"] == "25-35" and row["default ratio"] == 1.0
+    assert (row["default"], row["compiled"], row["compiled ratio"]) == (2e3, 3e3, 1.5)
+    assert row["compiled runs"] == "2,500–3,500" and row["default ratio"] == 1.0
 
 
 def test_the_compiled_path_is_what_fit_chooses_and_the_default_is_keras_own():

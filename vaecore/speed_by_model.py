@@ -108,7 +108,7 @@ def table(rates: dict[str, dict[str, list[float]]]) -> list[dict]:
         row = {"model": name}
         for path, values in by_path.items():
             row[path] = float(np.median(values))
-            row[f"{path} runs"] = f"{min(values):.0f}-{max(values):.0f}"
+            row[f"{path} runs"] = f"{min(values):,.0f}–{max(values):,.0f}"
             row[f"{path} ratio"] = row[path] / row["default"]
         rows.append(row)
     return rows
