@@ -115,3 +115,15 @@ def test_code_fits_the_column(path):
             for line in cell.source.splitlines() if len(line) > CODE_COLUMN]
     assert not long, (f"{path.name} has code lines over {CODE_COLUMN} characters, which scroll sideways in the "
                       f"book: {long}; wrap them (e.g. ruff format --line-length 76)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_has_alt_text(path):
+    # MyST-NB takes a figure's alt text from its cell's metadata (mystnb.image.alt); without it, the page's
+    # <img> says only the image file's hash, which is what a screen reader would read out.
+    for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        images = [output for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]
+        alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt", "")
+        assert not images or len(alt) >= 20, (
+            f"{path.name}, cell {index}: a figure without alt text; describe what it shows in the cell's "
+            "metadata, mystnb.image.alt")

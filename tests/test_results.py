@@ -31,10 +31,18 @@ def test_a_changed_value_makes_the_readme_disagree():
 
 def test_every_row_names_glued_values():
     values = results.all_values()
-    for row in results.MODELS:
-        for key in [row.elbo, row.minutes, row.bound, row.epochs]:
+    for row in results.MODELS + results.FASHION:
+        for key in [row.elbo, row.minutes, row.bound, row.epochs, row.prior_epochs]:
             if isinstance(key, str):
                 assert key in values[row.notebook], f"{row.notebook} glues no {key!r}"
+
+
+def test_typed_prior_epochs_are_the_chapters_own():
+    for row in results.MODELS + results.FASHION:
+        if isinstance(row.prior_epochs, int):
+            source = (ROOT / "notebooks" / f"{row.notebook}.ipynb").read_text(encoding="utf-8")
+            assert f"epochs=config.epochs({row.prior_epochs})" in source.split("fit_prior(", 1)[1][:400], \
+                f"{row.notebook}'s prior no longer trains {row.prior_epochs} epochs: update .ci/results.py"
 
 
 def test_the_results_page_is_in_the_table_of_contents():
