@@ -43,14 +43,29 @@ def intensities():
 
 @pytest.fixture(scope="session")
 def built_book():
-    """The book built from the committed notebooks into _build/html (warnings are errors); its folder."""
+    """The book built from the committed notebooks into _build/html (warnings are errors); its folder.
+
+    Under pytest-xdist every worker asks for it: the first builds it, under a lock, and the others wait for
+    that build and reuse it (the run's id marks which run built it).
+    """
+    import fcntl
     import subprocess
     import sys
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    command = [str(jupyter_book), "build", str(root), "--all", "--warningiserror", "--nitpick", "--keep-going"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return root / "_build" / "html"
+    build = root / "_build"
+    build.mkdir(exist_ok=True)
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")  # "" without xdist: always build
+    built_by = build / ".built-by-test-run"
+    with open(build / ".build-lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not run or not built_by.exists() or built_by.read_text() != run:
+            built_by.unlink(missing_ok=True)
+            jupyter_book = Path(sys.executable).parent / "jupyter-book"
+            command = [str(jupyter_book), "build", str(root), "--all", "--warningiserror", "--nitpick",
+                       "--keep-going"]
+            result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+            assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+            built_by.write_text(run)
+    return build / "html"
